@@ -1,0 +1,58 @@
+# One command each, on a fresh machine: make test, make mock.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+PORT   ?= 4010
+JOB_SECONDS ?= 5
+BASE_URL ?=
+API_KEY ?=
+BUDGET ?= 0
+
+.PHONY: install test test-unit test-contract test-socket mock lint contract bench deep drift-demo clean
+
+# The venv is rebuilt when the dependency pins change. constraints.txt pins every package
+# (`pip freeze` of a passing run), pyproject.toml keeps the ranges.
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## make test: unit tests, the spec tests, the contract suite in-process and over a real socket.
+test: install
+	$(PY) -m pytest tests contract_tests -q
+	$(PY) -m pytest contract_tests -q --target=socket -p no:randomly
+
+test-unit: install
+	$(PY) -m pytest tests -q
+
+## make mock: the mock on 127.0.0.1:$(PORT) (PORT=..., JOB_SECONDS=...).
+mock: install
+	$(BIN)/aihubmix-mock serve --host 127.0.0.1 --port $(PORT) --job-seconds $(JOB_SECONDS)
+
+lint: install
+	$(BIN)/ruff check mock contract_tests tests bench conftest.py
+
+## make contract BASE_URL=https://aihubmix.com API_KEY=sk-... [BUDGET=2]: drift report in reports/.
+contract: install
+	@test -n "$(BASE_URL)" || (echo "make contract needs BASE_URL=..." >&2; exit 2)
+	mkdir -p reports
+	AIHUBMIX_API_KEY="$(API_KEY)" $(PY) -m pytest contract_tests -q --base-url "$(BASE_URL)" \
+		--max-billable-jobs $(BUDGET) --junitxml=reports/junit.xml
+
+## make deep: the contract suite with many more generated examples (minutes, not part of make test).
+deep: install
+	$(PY) -m pytest contract_tests -q --profile=deep
+
+## make drift-demo: the suite against each deliberately drifted stand-in (see README).
+drift-demo: install
+	$(PY) -m pytest tests/test_drift_standins.py -q -s
+
+bench: install
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) reports .hypothesis *.egg-info

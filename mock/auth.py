@@ -1,0 +1,49 @@
+"""Bearer keys: who is calling, compared in constant time, never stored or logged in clear."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+from .errors import unauthorized
+
+_TOKEN = re.compile(r"^[\x21-\x7e]{1,512}$")  # visible ASCII, no spaces
+
+
+def redact(key: str | None) -> str | None:
+    """What the journal and logs may show of a key: its first 6 characters and its length."""
+    if not key:
+        return None
+    return f"{key[:6]}…({len(key)} chars)"
+
+
+def owner_of(key: str) -> str:
+    """Jobs are filed under a digest of the key, so the store never holds a key either."""
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+class KeyCheck:
+    """Any well-formed key (default), or only the configured ones."""
+
+    def __init__(self, keys: list[str] | None = None) -> None:
+        self._keys = [k.encode() for k in keys] if keys else None
+
+    def __call__(self, header: str | None) -> str:
+        """The caller's key from an `Authorization` header value, or a 401."""
+        if not header:
+            raise unauthorized("no key provided: send Authorization: Bearer <key>")
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise unauthorized("Invalid token: the Authorization header must be 'Bearer <key>'")
+        if not _TOKEN.match(token):
+            raise unauthorized("Invalid token: malformed key")
+        if self._keys is not None:
+            given = token.encode()
+            ok = False
+            for known in self._keys:  # every key is compared, so timing tells nothing
+                ok |= hmac.compare_digest(given, known)
+            if not ok:
+                raise unauthorized("Invalid token")
+        return token

@@ -1,0 +1,82 @@
+"""`aihubmix-mock serve`: run the mock under uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from . import __version__
+from .config import MockConfig
+
+
+def _keys(args) -> list[str] | None:
+    keys = list(args.key or [])
+    if args.keys_file:
+        with open(args.keys_file, encoding="utf-8") as handle:
+            keys += [line.strip() for line in handle if line.strip() and not line.startswith("#")]
+    env = os.environ.get("AIHUBMIX_MOCK_KEYS")
+    if env:
+        keys += [k.strip() for k in env.split(",") if k.strip()]
+    return keys or None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aihubmix-mock", description=(
+        "Stateful mock of the AIHubMix / APIMart video APIs, validated by the spec in openapi/."))
+    parser.add_argument("--version", action="version", version=f"aihubmix-mock {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the mock server", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", 4010)), help="port (env PORT)")
+    serve.add_argument("--job-seconds", type=float, default=5.0,
+                       help="time policy: seconds from creation to completed (0: completed on the first poll)")
+    serve.add_argument("--policy", choices=["time", "polls", "manual"], default="time",
+                       help="how jobs progress; a request may override it with X-Mock-Policy")
+    serve.add_argument("--polls", type=int, default=3, help="polls policy: status polls until completed")
+    serve.add_argument("--key", action="append", metavar="KEY",
+                       help="accept only this bearer key (repeatable); default: any well-formed key")
+    serve.add_argument("--keys-file", help="file with one accepted key per line (also env AIHUBMIX_MOCK_KEYS=k1,k2)")
+    serve.add_argument("--max-jobs", type=int, default=100_000, help="jobs kept at most (then 429)")
+    serve.add_argument("--max-body-mb", type=float, default=25.0, help="largest request body in MiB (then 413)")
+    serve.add_argument("--state-file", help="SQLite file that keeps jobs across restarts (default: memory only)")
+    serve.add_argument("--media-cache-dir", help="folder that keeps rendered MP4s across restarts")
+    serve.add_argument("--fps", type=int, default=1, help="frame rate of rendered MP4s")
+    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    serve.add_argument("--no-access-log", action="store_true", help="do not log each request")
+    return parser
+
+
+def config_from(args) -> MockConfig:
+    return MockConfig(
+        policy=args.policy, job_seconds=args.job_seconds, polls=args.polls, keys=_keys(args),
+        max_jobs=args.max_jobs, max_body_bytes=int(args.max_body_mb * 1024 * 1024), channel=args.port or 4010,
+        state_file=args.state_file, media_cache_dir=args.media_cache_dir, fps=args.fps,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = config_from(args)
+    except (ValueError, OSError) as exc:
+        print(f"aihubmix-mock: {exc}", file=sys.stderr)
+        return 2
+    import uvicorn
+
+    from .app import create_app
+
+    app = create_app(config)
+    print(f"aihubmix-mock {__version__} on http://{args.host}:{args.port} "
+          f"(policy {config.policy}, job {config.job_seconds}s, "
+          f"{'keys: ' + str(len(config.keys)) if config.keys else 'any key'}, control plane /__mock)", flush=True)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
+                    access_log=not args.no_access_log, server_header=False)
+    finally:
+        app.state.mock.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Request handlers: one module per API surface (AIHubMix videos, APIMart, the control plane)."""

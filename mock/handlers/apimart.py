@@ -1,0 +1,59 @@
+"""APIMart's dialect on the same server: /v1/videos/generations and /v1/tasks/{task_id} (seed 004)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ..endpoint import Call, endpoint
+from ..errors import ApiError
+from ..jobs import new_job
+from ..lifecycle import refresh
+from ..render import apimart_task
+from ..validation import validated_body
+from .videos import serve_bytes
+
+DIALECT = "apimart"
+
+
+@endpoint(DIALECT)
+async def create_generation(call: Call) -> Response:
+    spec = call.mock.apimart
+    variant, body = await validated_body(call, spec, "GenerationRequest")
+    job = new_job(call, spec, variant, body, dialect=DIALECT, base="GenerationRequest")
+    call.mock.store.add(job, job.created_at)
+    return JSONResponse({"code": 200, "data": [{"status": "submitted", "task_id": job.id}]})
+
+
+@endpoint(DIALECT)
+async def get_task(call: Call) -> Response:
+    job = call.mock.store.get(call.owner, call.path("task_id"), what="task")
+    if job.dialect != DIALECT:
+        raise ApiError(404, "No task found with that id", code="not_found", param="task_id")
+    refresh(job, call.mock.clock.now(), poll=True)
+    call.mock.store.save(job)
+    estimated = int(job.policy_arg) if job.policy == "time" else 0
+    return JSONResponse({"code": 200, "data": apimart_task(job, call.base_url, estimated)})
+
+
+async def task_file(request: Request) -> Response:
+    """`result.videos[].url`: like a CDN link, it needs no key; the task id is unguessable."""
+    mock = request.app.state.mock
+    task = request.path_params["task_id"]
+    job = mock.store.get_any(task)
+    try:
+        if job is None or job.dialect != DIALECT:
+            raise ApiError(404, "No such file", code="not_found")
+        now = mock.clock.now()
+        refresh(job, now)
+        if job.status != "completed":
+            raise ApiError(409, f"task is {job.status}", code="video_not_ready")
+        if job.expires_at is not None and job.expires_at <= now:
+            raise ApiError(404, "the download has expired", code="expired")
+    except ApiError as exc:
+        return exc.response(DIALECT)
+    data = await mock.media.get("video", job.width, job.height, job.duration)
+    try:
+        return serve_bytes(data, "video/mp4", request.headers.get("range"))
+    except ApiError as exc:
+        return exc.response(DIALECT)

@@ -1,0 +1,57 @@
+"""Making a job from a validated request: what it renders, how it lives, how it ends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import ids
+from .endpoint import Call
+from .errors import ApiError
+from .lifecycle import Policy
+from .render import RenderError, echo, plan
+from .spec import Spec
+from .store import Job
+
+FAIL_MARKER = "[mock:fail]"
+
+
+def request_policy(call: Call) -> Policy:
+    header = call.request.headers.get("x-mock-policy")
+    if not header:
+        return call.mock.policy
+    try:
+        return Policy.parse(header, call.mock.policy)
+    except ValueError as exc:
+        raise ApiError(400, str(exc), param="X-Mock-Policy", code="invalid_header") from None
+
+
+def request_outcome(call: Call, prompt: str) -> str:
+    header = call.request.headers.get("x-mock-outcome")
+    if header is not None and header not in ("completed", "failed"):
+        raise ApiError(400, "X-Mock-Outcome takes completed or failed", param="X-Mock-Outcome", code="invalid_header")
+    if header == "failed" or FAIL_MARKER in prompt:
+        return "failed"
+    return "completed"
+
+
+def new_job(call: Call, spec: Spec, variant: str, body: dict[str, Any], *, dialect: str,
+            base: str = "CreateVideoRequest") -> Job:
+    try:
+        width, height, seconds = plan(spec, variant, body)
+    except RenderError as exc:  # the spec tests keep this unreachable; say so if it is not
+        raise ApiError(400, f"cannot render this request: {exc}", code="invalid_value") from None
+    policy = request_policy(call)
+    prompt = body.get("prompt", "")
+    model = body["model"]
+    ttl = spec.extension(variant, "x-content-ttl-seconds") or spec.extension(base, "x-content-ttl-seconds") or 86400
+    shape = "apimart" if dialect == "apimart" else spec.extension(variant, "x-response-shape", "gateway")
+    initial = "queued" if dialect == "apimart" else spec.extension(variant, "x-initial-status", "in_progress")
+    return Job(
+        id=ids.task_id() if dialect == "apimart" else ids.video_id(model, call.mock.config.channel),
+        owner=call.owner, dialect=dialect, model=model, variant=variant, shape=shape, prompt=prompt,
+        width=width, height=height, duration=seconds,
+        size=echo(spec, variant, body, "size"), seconds=echo(spec, variant, body, "seconds"),
+        initial=initial, created_at=call.mock.clock.now(), policy=policy.kind, policy_arg=policy.arg,
+        ttl=int(ttl), delete_supported=spec.extension(variant, "x-delete", "supported") != "not_supported",
+        outcome=request_outcome(call, prompt),
+    )

@@ -1,0 +1,300 @@
+"""The OpenAPI documents as the mock's only source of rules.
+
+Loads `openapi/*.yaml`, picks a request's variant through the discriminator, validates it with the
+spec's own JSON Schema (2020-12, as OpenAPI 3.1 uses) and turns the first violation into a
+`Violation` that names the parameter, the rule id (`x-rule`, see RULES.md) and what is allowed.
+Nothing here knows a model name: those live in the YAML.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from typing import Any
+
+import jsonschema
+import yaml
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError, best_match
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+try:  # the C loader is ~10x faster; start-up time matters for a stub
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+SPEC_NAMES = ("aihubmix", "apimart", "control-plane")
+
+# ---------------------------------------------------------------------------------------- formats
+_MAGIC = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+
+
+def sniff_image(data: bytes) -> str | None:
+    """The image type the bytes really are (jpeg, png or webp), from their magic numbers."""
+    for magic, mime in _MAGIC:
+        if data.startswith(magic):
+            return mime
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def is_image(raw: bytes) -> bool:
+    """The bytes are a JPEG, PNG or WebP file that an image library can read, not just its magic."""
+    if sniff_image(raw) is None:
+        return False
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(raw)) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return False
+    return True
+
+
+def _b64_image(text: str) -> bool:
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return is_image(raw)
+
+
+_DATA_URL = re.compile(r"^data:(image/(?:jpeg|png|webp));base64,(.*)$", re.S)
+
+
+def _data_url_image(text: str) -> bool:
+    match = _DATA_URL.match(text)
+    return bool(match) and _b64_image(match.group(2))
+
+
+FORMATS = FormatChecker(formats=())
+FORMATS.checks("image-base64")(lambda v: not isinstance(v, str) or _b64_image(v))
+FORMATS.checks("image-data-url")(lambda v: not isinstance(v, str) or _data_url_image(v))
+
+
+# ---------------------------------------------------------------------------------------- loading
+def load_document(name: str) -> dict[str, Any]:
+    text = resources.files("aihubmix_mock.openapi").joinpath(f"{name}.yaml").read_text("utf-8")
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader is the safe loader
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One broken rule, ready to become a 400."""
+
+    param: str | None
+    message: str
+    rule: str | None
+    code: str = "invalid_value"
+
+
+def _path(parts) -> str | None:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or None
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class Spec:
+    """One OpenAPI document, with validators built lazily and kept."""
+
+    def __init__(self, name: str, document: dict[str, Any] | None = None) -> None:
+        self.name = name
+        self.document = document if document is not None else load_document(name)
+        self.uri = f"urn:aihubmix-mock:{name}"
+        resource = Resource.from_contents(self.document, default_specification=DRAFT202012)
+        self._registry = Registry().with_resource(self.uri, resource)
+        self._validators: dict[str, Draft202012Validator] = {}
+
+    # -- lookups ------------------------------------------------------------------------------
+    @property
+    def schemas(self) -> dict[str, Any]:
+        return self.document["components"]["schemas"]
+
+    def resolve(self, node: Any) -> Any:
+        """Follow local `$ref`s (`#/components/...`) until a real node."""
+        while isinstance(node, dict) and "$ref" in node:
+            node = self.pointer(node["$ref"])
+        return node
+
+    def pointer(self, ref: str) -> Any:
+        node: Any = self.document
+        for part in ref.removeprefix("#/").split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        return node
+
+    def validator(self, schema_name: str) -> Draft202012Validator:
+        found = self._validators.get(schema_name)
+        if found is None:
+            found = Draft202012Validator(
+                {"$ref": f"{self.uri}#/components/schemas/{schema_name}"},
+                registry=self._registry,
+                format_checker=FORMATS,
+            )
+            self._validators[schema_name] = found
+        return found
+
+    @cached_property
+    def _dispatch(self) -> dict[str, dict[str, str]]:
+        """For each discriminated schema: discriminator value -> variant schema name."""
+        out: dict[str, dict[str, str]] = {}
+        for name, schema in self.schemas.items():
+            disc = schema.get("discriminator") if isinstance(schema, dict) else None
+            if disc:
+                out[name] = {k: v.rsplit("/", 1)[-1] for k, v in disc.get("mapping", {}).items()}
+        return out
+
+    def discriminator_property(self, schema_name: str) -> str:
+        return self.schemas[schema_name]["discriminator"]["propertyName"]
+
+    def variants(self, schema_name: str) -> dict[str, str]:
+        """Discriminator value -> variant schema name, e.g. {'sora-2': 'SoraCreateRequest', ...}."""
+        return self._dispatch[schema_name]
+
+    def variant_for(self, schema_name: str, body: Any) -> tuple[str | None, Violation | None]:
+        """The variant schema a body is judged by, or the violation that prevents choosing one."""
+        prop = self.discriminator_property(schema_name)
+        rule = self.schemas[schema_name].get("x-rule")
+        if not isinstance(body, dict):
+            return None, Violation(None, "the request body must be a JSON object", rule, "invalid_type")
+        value = body.get(prop)
+        if value is None:
+            return None, Violation(prop, f"{prop} is required", "REQUIRED-PARAMS", "missing_required_parameter")
+        mapping = self.variants(schema_name)
+        if not isinstance(value, str) or value not in mapping:
+            allowed = ", ".join(sorted(mapping))
+            return None, Violation(prop, f"{prop}: {_short(value)} is not a supported model; one of: {allowed}", rule, "invalid_model")
+        return mapping[value], None
+
+    def extension(self, schema_name: str, key: str, default: Any = None) -> Any:
+        return self.schemas[schema_name].get(key, default)
+
+    def property_schema(self, schema_name: str, prop: str) -> dict[str, Any]:
+        return self.resolve(self.schemas[schema_name].get("properties", {}).get(prop, {}))
+
+    def default_of(self, schema_name: str, prop: str) -> Any:
+        return self.property_schema(schema_name, prop).get("default")
+
+    # -- validation ---------------------------------------------------------------------------
+    def check(self, schema_name: str, body: Any) -> Violation | None:
+        """The most relevant violation of `schema_name` by `body`, or None when it conforms."""
+        validator = self.validator(schema_name)
+        try:
+            error = best_match(validator.iter_errors(body), key=_relevance)
+        except jsonschema.exceptions.SchemaError:  # pragma: no cover - the spec tests keep this away
+            raise
+        if error is None:
+            return None
+        return self._explain(schema_name, error)
+
+    def _explain(self, schema_name: str, error: ValidationError) -> Violation:
+        variant = self.schemas.get(schema_name, {})
+        kw = error.validator
+        where = _path(error.absolute_path)
+        model = error.instance.get("model") if isinstance(error.instance, dict) else None
+        for_model = f" for model {model}" if isinstance(model, str) else ""
+        if kw == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = set(error.schema.get("properties", {}))
+            extra = sorted(k for k in error.instance if k not in allowed)
+            name = extra[0] if extra else None
+            unknown_rules = error.schema.get("x-unknown-rules", {})
+            rule = unknown_rules.get(name) or error.schema.get("x-rule") or variant.get("x-rule")
+            param = f"{where}.{name}" if where and name else name
+            return Violation(param, f"Unknown parameter: '{name}'{for_model}; accepted: {', '.join(sorted(allowed))}",
+                             rule, "unknown_parameter")
+        if kw in ("required", "dependentRequired"):
+            missing = _missing(error)
+            rule = error.schema.get("x-required-rules", {}).get(missing) or "REQUIRED-PARAMS"
+            param = f"{where}.{missing}" if where and missing else missing
+            if kw == "dependentRequired":
+                msg = error.message
+            else:
+                msg = f"{missing} is required{for_model}"
+            return Violation(param, msg, rule, "missing_required_parameter")
+        rule = error.schema.get("x-rule") if isinstance(error.schema, dict) else None
+        parent = error.parent
+        while rule is None and parent is not None:
+            rule = parent.schema.get("x-rule") if isinstance(parent.schema, dict) else None
+            parent = parent.parent
+        if rule is None:
+            rule = _rule_on_path(self, schema_name, error)
+        custom = error.schema.get("x-message") if isinstance(error.schema, dict) else None
+        if kw == "not" and isinstance(error.schema, dict):
+            not_schema = error.schema.get("not", {})
+            custom = custom or not_schema.get("x-message")
+            rule = not_schema.get("x-rule") or rule
+            where = where or ",".join(not_schema.get("required", [])) or None
+        if custom:
+            message = f"{where}: {custom}" if where else custom
+        else:
+            described = _describe(self, error)
+            message = f"{where}: {_short(error.instance)} is invalid: {described}" if where else described
+        return Violation(where, message, rule, "invalid_value" if kw != "type" else "invalid_type")
+
+
+def _missing(error: ValidationError) -> str | None:
+    match = re.match(r"'([^']+)' is a (?:required property|dependency of)", error.message)
+    return match.group(1) if match else None
+
+
+def _relevance(error: ValidationError):
+    """Prefer errors deep in the instance and specific keywords over broad anyOf/oneOf summaries."""
+    weak = error.validator in ("anyOf", "oneOf", "not", "if", "then")
+    return (len(error.absolute_path), not weak)
+
+
+def _rule_on_path(spec: Spec, schema_name: str, error: ValidationError) -> str | None:
+    """The nearest `x-rule` on the property schemas along the error's path."""
+    node = spec.schemas.get(schema_name, {})
+    rule = node.get("x-rule")
+    for part in error.absolute_path:
+        if isinstance(part, str):
+            node = spec.resolve(node.get("properties", {}).get(part, {}))
+        else:
+            node = spec.resolve(node.get("items", {}))
+        if isinstance(node, dict) and node.get("x-rule"):
+            rule = node["x-rule"]
+    return rule
+
+
+def _describe(spec: Spec, error: ValidationError) -> str:
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    kw = error.validator
+    if kw == "enum":
+        return "allowed: " + ", ".join(str(v) for v in schema.get("enum", []))
+    if kw == "const":
+        return f"must be {schema.get('const')!r}"
+    if kw == "pattern" and schema.get("description"):
+        return schema["description"]
+    if kw in ("anyOf", "oneOf") and schema.get("description"):
+        return schema["description"]
+    if kw == "format":
+        return f"not a valid {schema.get('format')} (must decode to a JPEG, PNG or WebP image)"
+    return error.message
+
+
+_SPECS: dict[str, Spec] = {}
+
+
+def get_spec(name: str) -> Spec:
+    """The parsed spec, loaded once per process (parsing is the slow part of start-up)."""
+    found = _SPECS.get(name)
+    if found is None:
+        found = _SPECS[name] = Spec(name)
+    return found

@@ -1,0 +1,52 @@
+"""One mock server's state: its specs, store, clock, media cache, journal and faults."""
+
+from __future__ import annotations
+
+from .auth import KeyCheck
+from .clock import Clock
+from .config import MockConfig
+from .journal import Faults, Journal
+from .lifecycle import Policy
+from .media import MediaCache
+from .spec import get_spec
+from .store import Store
+
+
+class MockState:
+    def __init__(self, config: MockConfig) -> None:
+        self.config = config
+        self.aihubmix = get_spec("aihubmix")
+        self.apimart = get_spec("apimart")
+        self.clock = Clock()
+        self.keys = KeyCheck(config.keys)
+        self.policy = Policy(config.policy, config.job_seconds if config.policy == "time" else config.polls)
+        self.persist = None
+        if config.state_file:
+            from .persist import SqliteState
+
+            self.persist = SqliteState(config.state_file)
+        self.store = Store(config.max_jobs, self.persist)
+        if self.persist is not None:
+            self.store.load(self.persist.load())
+            self.clock.restore_offset(self.persist.clock_offset())
+        self.media = MediaCache(fps=config.fps, cache_dir=config.media_cache_dir)
+        self.journal = Journal(config.journal_size)
+        self.faults = Faults()
+
+    def reset(self) -> None:
+        self.store.clear()
+        self.journal.clear()
+        self.faults.clear()
+        self.clock.reset()
+        if self.persist is not None:
+            self.persist.set_clock_offset(0.0)
+
+    def advance_clock(self, seconds: float) -> float:
+        now = self.clock.advance(seconds)
+        if self.persist is not None:
+            self.persist.set_clock_offset(self.clock.offset)
+        return now
+
+    def close(self) -> None:
+        if self.persist is not None:
+            self.persist.close()

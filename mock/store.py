@@ -1,0 +1,128 @@
+"""Jobs, filed per owner (a digest of the key), bounded by a cap and by expiry.
+
+A job another key created is simply not there for you (404), exactly as an unknown id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from .errors import ApiError, not_found
+
+
+@dataclass(slots=True)
+class Job:
+    id: str
+    owner: str
+    dialect: str          # "aihubmix" | "apimart"
+    model: str
+    variant: str          # the request schema it was validated by
+    shape: str            # "sora" | "gateway" | "apimart"
+    prompt: str
+    width: int
+    height: int
+    duration: int
+    size: str | None      # as asked (the Sora shape echoes it)
+    seconds: str | None   # as asked (the Sora shape echoes it)
+    initial: str          # "queued" | "in_progress"
+    created_at: float
+    policy: str
+    policy_arg: float
+    ttl: int              # seconds from completion until the download expires
+    delete_supported: bool = True
+    outcome: str = "completed"
+    error_message: str | None = None
+    status: str = ""
+    progress: int = 0
+    polls: int = 0
+    completed_at: float | None = None
+    remixed_from: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.status:
+            self.status = self.initial
+
+    @property
+    def expires_at(self) -> float | None:
+        return None if self.completed_at is None else self.completed_at + self.ttl
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Job:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+class Store:
+    def __init__(self, max_jobs: int, persist=None) -> None:
+        self.max_jobs = max_jobs
+        self._jobs: dict[str, Job] = {}
+        self._by_owner: dict[str, dict[str, None]] = {}   # owner -> ids in creation order
+        self._persist = persist
+
+    def __len__(self) -> int:
+        return len(self._jobs)
+
+    def add(self, job: Job, now: float) -> None:
+        if len(self._jobs) >= self.max_jobs:
+            self._evict_expired(now)
+        if len(self._jobs) >= self.max_jobs:
+            raise ApiError(429, f"the mock holds its maximum of {self.max_jobs} jobs; delete some or wait for "
+                                "downloads to expire (start it with a larger --max-jobs)",
+                           type="rate_limit_error", code="job_cap_reached", headers={"Retry-After": "60"})
+        self._jobs[job.id] = job
+        self._by_owner.setdefault(job.owner, {})[job.id] = None
+        self.save(job)
+
+    def save(self, job: Job) -> None:
+        if self._persist is not None:
+            self._persist.save(job)
+
+    def get(self, owner: str, job_id: str, what: str = "video") -> Job:
+        job = self._jobs.get(job_id)
+        if job is None or job.owner != owner:
+            raise not_found(what)
+        return job
+
+    def get_any(self, job_id: str) -> Job | None:
+        return self._jobs.get(job_id)
+
+    def remove(self, job: Job) -> None:
+        self._jobs.pop(job.id, None)
+        owned = self._by_owner.get(job.owner)
+        if owned is not None:
+            owned.pop(job.id, None)
+            if not owned:
+                del self._by_owner[job.owner]
+        if self._persist is not None:
+            self._persist.delete(job.id)
+
+    def owned(self, owner: str, dialect: str, order: str) -> list[Job]:
+        ids = list(self._by_owner.get(owner, ()))
+        if order == "desc":
+            ids.reverse()
+        jobs = (self._jobs[i] for i in ids)
+        return [j for j in jobs if j.dialect == dialect]
+
+    def all(self) -> list[Job]:
+        return list(self._jobs.values())
+
+    def clear(self) -> None:
+        self._jobs.clear()
+        self._by_owner.clear()
+        if self._persist is not None:
+            self._persist.clear()
+
+    def load(self, jobs) -> None:
+        for job in jobs:
+            self._jobs[job.id] = job
+            self._by_owner.setdefault(job.owner, {})[job.id] = None
+
+    def _evict_expired(self, now: float) -> None:
+        """Drop jobs whose download has expired, oldest first: nothing a client can still fetch."""
+        for job in list(self._jobs.values()):
+            expires = job.expires_at
+            if (expires is not None and expires <= now) or (job.status == "failed"):
+                self.remove(job)
