@@ -58,9 +58,12 @@ def plan(spec: Spec, variant: str, body: dict[str, Any]) -> tuple[int, int, int]
         if not match:
             raise RenderError(f"cannot tell the frame size from {values!r}")
         width, height = int(match.group(1)), int(match.group(2))
-    seconds = int(float(_value(spec, variant, params, xr["duration"])))
-    if seconds < 0:
-        seconds = int(xr.get("auto_duration", 5))
+    asked = _value(spec, variant, params, xr["duration"])
+    seconds = -1 if asked is None else int(float(asked))
+    if seconds < 0:  # not given and no default, or "the model decides" (Seedance -1)
+        if "auto_duration" not in xr:
+            raise RenderError(f"{variant} has no duration default and no x-render auto_duration")
+        seconds = int(xr["auto_duration"])
     return width, height, seconds
 
 

@@ -196,7 +196,7 @@ class Spec:
         """The most relevant violation of `schema_name` by `body`, or None when it conforms."""
         validator = self.validator(schema_name)
         try:
-            error = best_match(validator.iter_errors(body), key=_relevance)
+            error = best_match(validator.iter_errors(body))
         except jsonschema.exceptions.SchemaError:  # pragma: no cover - the spec tests keep this away
             raise
         if error is None:
@@ -251,12 +251,6 @@ class Spec:
 def _missing(error: ValidationError) -> str | None:
     match = re.match(r"'([^']+)' is a (?:required property|dependency of)", error.message)
     return match.group(1) if match else None
-
-
-def _relevance(error: ValidationError):
-    """Prefer errors deep in the instance and specific keywords over broad anyOf/oneOf summaries."""
-    weak = error.validator in ("anyOf", "oneOf", "not", "if", "then")
-    return (len(error.absolute_path), not weak)
 
 
 def _rule_on_path(spec: Spec, schema_name: str, error: ValidationError) -> str | None:

@@ -1,0 +1,286 @@
+"""Requests generated from the spec itself: valid ones per model, and one broken per constraint.
+
+The suite reads the OpenAPI documents (the contract), never the mock's code. `valid(spec, variant)`
+is a Hypothesis strategy for requests a variant accepts (every draw is checked by a JSON Schema
+validator); `violations(spec, variant)` walks the variant's constraints and yields, for each, a
+request that breaks only it. A rule added to the spec is exercised without new test code.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator, FormatChecker
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+OPENAPI = Path(__file__).resolve().parent.parent / "openapi"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+PNG_B64 = base64.b64encode((FIXTURES / "reference.png").read_bytes()).decode()
+JPEG_B64 = base64.b64encode((FIXTURES / "reference.jpg").read_bytes()).decode()
+FORMAT_SAMPLES = {
+    "image-base64": [PNG_B64, JPEG_B64],
+    "image-data-url": ["data:image/png;base64," + PNG_B64, "data:image/jpeg;base64," + JPEG_B64],
+}
+PROMPT_ALPHABET = st.characters(codec="utf-8", categories=["L", "N", "Zs", "P"], exclude_characters="\x00")
+
+
+@cache
+def document(name: str) -> dict[str, Any]:
+    return yaml.safe_load((OPENAPI / f"{name}.yaml").read_text("utf-8"))
+
+
+def schemas(name: str) -> dict[str, Any]:
+    return document(name)["components"]["schemas"]
+
+
+def resolve(name: str, node: Any) -> Any:
+    while isinstance(node, dict) and "$ref" in node:
+        target: Any = document(name)
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def _format_ok(fmt: str):
+    def check(value: Any) -> bool:
+        return not isinstance(value, str) or value in FORMAT_SAMPLES[fmt] or _real_image(value, fmt)
+    return check
+
+
+def _real_image(value: str, fmt: str) -> bool:
+    import binascii
+    import io
+
+    from PIL import Image
+
+    data = value.split(",", 1)[1] if fmt == "image-data-url" and "," in value else value
+    try:
+        with Image.open(io.BytesIO(base64.b64decode(data, validate=True))) as image:
+            return image.format in ("JPEG", "PNG", "WEBP")
+    except (binascii.Error, ValueError, OSError):
+        return False
+
+
+_CHECKER = FormatChecker(formats=())
+for _fmt in FORMAT_SAMPLES:
+    _CHECKER.checks(_fmt)(_format_ok(_fmt))
+
+
+@cache
+def validator(name: str, schema_name: str) -> Draft202012Validator:
+    uri = f"urn:contract:{name}"
+    registry = Registry().with_resource(uri, Resource.from_contents(document(name), default_specification=DRAFT202012))
+    return Draft202012Validator({"$ref": f"{uri}#/components/schemas/{schema_name}"}, registry=registry,
+                                format_checker=_CHECKER)
+
+
+def variants(name: str, body_schema: str) -> dict[str, str]:
+    """Discriminator value (model) -> variant schema name."""
+    mapping = schemas(name)[body_schema]["discriminator"]["mapping"]
+    return {model: ref.rsplit("/", 1)[-1] for model, ref in mapping.items()}
+
+
+# ------------------------------------------------------------------------------------ valid
+def _strategy(name: str, node: Any, depth: int = 0) -> st.SearchStrategy:
+    node = resolve(name, node)
+    if not isinstance(node, dict) or depth > 8:
+        return st.none()
+    if "const" in node:
+        return st.just(node["const"])
+    if "enum" in node:
+        return st.sampled_from(node["enum"])
+    for key in ("anyOf", "oneOf"):
+        if key in node:
+            return st.one_of([_strategy(name, branch, depth + 1) for branch in node[key]])
+    kind = node.get("type")
+    if isinstance(kind, list):
+        kind = next(k for k in kind if k != "null")
+    if node.get("format") in FORMAT_SAMPLES:
+        return st.sampled_from(FORMAT_SAMPLES[node["format"]])
+    if kind == "string":
+        if node.get("examples"):
+            return st.sampled_from(node["examples"])
+        if "pattern" in node:
+            return st.from_regex(node["pattern"], fullmatch=True).filter(lambda s: "\x00" not in s)
+        low = node.get("minLength", 0)
+        return st.text(PROMPT_ALPHABET, min_size=low, max_size=max(low, min(node.get("maxLength", 40), 40)))
+    if kind == "integer":
+        return st.integers(node.get("minimum"), node.get("maximum"))
+    if kind == "number":
+        return st.floats(node.get("minimum"), node.get("maximum"), allow_nan=False, allow_infinity=False)
+    if kind == "boolean":
+        return st.booleans()
+    if kind == "array":
+        low = node.get("minItems", 0)
+        return st.lists(_strategy(name, node.get("items", {}), depth + 1), min_size=low,
+                        max_size=min(node.get("maxItems", low + 2), low + 2))
+    if kind == "object" or "properties" in node:
+        props = node.get("properties", {})
+        required = set(node.get("required", []))
+        return st.fixed_dictionaries(
+            {k: _strategy(name, v, depth + 1) for k, v in props.items() if k in required},
+            optional={k: _strategy(name, v, depth + 1) for k, v in props.items() if k not in required},
+        )
+    return st.none()
+
+
+def valid(name: str, schema_name: str) -> st.SearchStrategy[dict[str, Any]]:
+    """Requests `schema_name` accepts; cross-field rules (not/if/dependentRequired) by filtering."""
+    check = validator(name, schema_name).is_valid
+    return _strategy(name, schemas(name)[schema_name]).filter(check)
+
+
+# ------------------------------------------------------------------------------------ broken
+@dataclass(frozen=True)
+class Violation:
+    rule: str | None
+    param: str
+    what: str
+    body: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return f"{self.param}:{self.what}"
+
+
+def minimal(name: str, schema_name: str) -> dict[str, Any]:
+    """The smallest request the variant accepts, deterministic: required members only."""
+    schema = schemas(name)[schema_name]
+    body = {prop: _first(name, schema["properties"][prop]) for prop in schema.get("required", [])}
+    assert validator(name, schema_name).is_valid(body), (schema_name, body)
+    return body
+
+
+def _first(name: str, node: Any) -> Any:
+    node = resolve(name, node)
+    if "const" in node:
+        return node["const"]
+    if "enum" in node:
+        return node["enum"][0]
+    if "default" in node:
+        return node["default"]
+    if node.get("examples"):
+        return node["examples"][0]
+    for key in ("anyOf", "oneOf"):
+        if key in node:
+            return _first(name, node[key][0])
+    if node.get("format") in FORMAT_SAMPLES:
+        return FORMAT_SAMPLES[node["format"]][0]
+    kind = node.get("type")
+    if kind == "string":
+        return "A cat playing jazz on a piano"
+    if kind == "integer":
+        return node.get("minimum", 1)
+    if kind == "number":
+        return node.get("minimum", 0)
+    if kind == "boolean":
+        return True
+    if kind == "array":
+        return [_first(name, node.get("items", {}))] * max(1, node.get("minItems", 1))
+    return {k: _first(name, v) for k, v in node.get("properties", {}).items() if k in node.get("required", [])}
+
+
+_WRONG_TYPE = {"string": 12345, "integer": "twelve", "number": "half", "boolean": "maybe",
+               "array": "not-a-list", "object": "not-an-object"}
+
+
+def _breakers(name: str, node: Any) -> Iterator[tuple[str, Any]]:
+    """(what, value) pairs that break `node`'s own constraints."""
+    node = resolve(name, node)
+    if "const" in node:
+        yield "const", ("__not_" + str(node["const"])) if isinstance(node["const"], str) else 99999
+    if "enum" in node:
+        sample = node["enum"][0]
+        if isinstance(sample, str):
+            yield "enum", "__not_in_enum__"
+        elif isinstance(sample, int):
+            yield "enum", max(node["enum"]) + 1
+            yield "type", str(sample)
+    kind = node.get("type")
+    if isinstance(kind, str) and "enum" not in node and "const" not in node:
+        yield "type", _WRONG_TYPE[kind]
+    if "pattern" in node:
+        for candidate in ("", "abc", "99", "-5", "0", "not a url"):
+            if not re.search(node["pattern"], candidate):
+                yield "pattern", candidate
+                break
+    if "minimum" in node:
+        yield "minimum", node["minimum"] - (1 if node.get("type") == "integer" else 0.5)
+    if "maximum" in node:
+        yield "maximum", node["maximum"] + (1 if node.get("type") == "integer" else 0.5)
+    if node.get("minLength", 0) >= 1:
+        yield "minLength", ""
+    if "maxLength" in node and node["maxLength"] <= 40000:
+        yield "maxLength", "x" * (node["maxLength"] + 1)
+    if "maxItems" in node:
+        item = _first(name, node.get("items", {}))
+        yield "maxItems", [item] * (node["maxItems"] + 1)
+    if node.get("minItems", 0) >= 1:
+        yield "minItems", []
+    if "anyOf" in node or "oneOf" in node:
+        yield "anyOf", {"neither": "of the forms"} if node.get("type") != "object" else "neither"
+    if node.get("format") in FORMAT_SAMPLES:
+        yield "format", base64.b64encode(b"plain text, not an image").decode()
+
+
+def violations(name: str, schema_name: str) -> list[Violation]:
+    """One request per constraint of the variant, each checked to be invalid."""
+    schema = schemas(name)[schema_name]
+    base = minimal(name, schema_name)
+    check = validator(name, schema_name).is_valid
+    disc = None
+    out: list[Violation] = []
+    for parent_name, parent in schemas(name).items():
+        if isinstance(parent, dict) and "discriminator" in parent and schema_name in str(parent.get("oneOf")):
+            disc = parent["discriminator"]["propertyName"]
+    rule_of = {p: resolve(name, v).get("x-rule") for p, v in schema.get("properties", {}).items()}
+
+    def add(rule, param, what, body):
+        if not check(body):
+            out.append(Violation(rule, param, what, body))
+
+    for prop in schema.get("required", []):
+        if prop == disc:
+            continue
+        body = {k: v for k, v in base.items() if k != prop}
+        add(schema.get("x-required-rules", {}).get(prop, "REQUIRED-PARAMS"), prop, "required", body)
+    if schema.get("additionalProperties") is False:
+        add(schema.get("x-rule"), "x_unknown_param", "additionalProperties", {**base, "x_unknown_param": "1"})
+    for prop, sub in schema.get("properties", {}).items():
+        if prop == disc:
+            continue
+        for what, value in _breakers(name, sub):
+            add(rule_of.get(prop), prop, what, {**base, prop: value})
+    for key, sub in (("not", schema.get("not")),):
+        if sub and sub.get("required"):
+            body = copy.deepcopy(base)
+            for prop in sub["required"]:
+                body[prop] = _first(name, schema["properties"][prop])
+            add(sub.get("x-rule"), ",".join(sub["required"]), "not", body)
+    if schema.get("if") and schema.get("then"):
+        body = copy.deepcopy(base)
+        for prop in schema["if"].get("required", []):
+            body.setdefault(prop, _first(name, schema["properties"][prop]))
+        for prop, sub in schema["then"].get("properties", {}).items():
+            prop_schema = resolve(name, schema["properties"][prop])
+            others = [v for v in prop_schema.get("enum", []) if v != sub.get("const")]
+            if others:
+                add(sub.get("x-rule"), prop, "then", {**body, prop: others[0]})
+                break
+    for prop, needs in schema.get("dependentRequired", {}).items():
+        body = {**base, prop: _first(name, schema["properties"][prop])}
+        for need in needs:
+            body.pop(need, None)
+        add(schema.get("x-required-rules", {}).get(needs[0], "REQUIRED-PARAMS"), needs[0], "dependentRequired", body)
+    return out

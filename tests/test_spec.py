@@ -1,0 +1,152 @@
+"""The spec documents: valid OpenAPI, consistent, and true to the seed documents' examples and rules."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from openapi_spec_validator import validate
+
+from aihubmix_mock.render import plan
+from aihubmix_mock.spec import get_spec
+from contract_tests import generate, seeds
+from tests.spec_helpers import ROOT, document, is_valid
+
+SPECS = ("aihubmix", "apimart", "control-plane")
+BODIES = {"create": ("aihubmix", "CreateVideoRequest"), "remix": ("aihubmix", "RemixVideoRequest"),
+          "apimart": ("apimart", "GenerationRequest")}
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_document_is_valid_openapi(name):
+    validate(document(name))
+
+
+def test_every_model_has_exactly_one_variant():
+    doc = document("aihubmix")
+    schemas = doc["components"]["schemas"]
+    models = set(schemas["ModelId"]["enum"])
+    body = schemas["CreateVideoRequest"]
+    mapping = body["discriminator"]["mapping"]
+    assert set(mapping) == models
+    assert len(models) == 25
+    variants = {ref["$ref"].rsplit("/", 1)[-1] for ref in body["oneOf"]}
+    assert {v.rsplit("/", 1)[-1] for v in mapping.values()} == variants
+    for model, ref in mapping.items():
+        variant = schemas[ref.rsplit("/", 1)[-1]]
+        model_schema = variant["properties"]["model"]
+        enum = model_schema.get("enum") or schemas[model_schema["$ref"].rsplit("/", 1)[-1]]["enum"]
+        assert model in enum, f"{model} maps to a variant whose model enum does not list it"
+
+
+@pytest.mark.parametrize("group", list(BODIES))
+def test_seed_examples(group):
+    spec, schema = BODIES[group]
+    for item in seeds.seed_requests(group):
+        body = seeds.as_json_shape(item["body"])
+        valid = is_valid(spec, schema, body)
+        assert valid == (item["expect"] == "accept"), f"{item['source']}: expected {item['expect']}"
+        if item["expect"] == "reject":
+            variant = None
+            mock_spec = get_spec(spec)
+            if "discriminator" in mock_spec.schemas[schema]:
+                variant, problem = mock_spec.variant_for(schema, body)
+                violation = problem or mock_spec.check(variant, body)
+            else:
+                violation = mock_spec.check(schema, body)
+            assert violation is not None and violation.rule == item["rule"]
+
+
+@pytest.mark.parametrize("name", ["aihubmix", "apimart"])
+def test_examples_in_the_spec_validate(name):
+    doc = document(name)
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            content = op.get("requestBody", {}).get("content", {}) if isinstance(op, dict) else {}
+            for media in content.values():
+                ref = media["schema"]["$ref"].rsplit("/", 1)[-1]
+                for example_name, example in media.get("examples", {}).items():
+                    assert is_valid(name, ref, example["value"]), f"{method} {path} example {example_name}"
+
+
+def _invalid_cases():
+    for group in BODIES:
+        for item in seeds.invalid_requests(group):
+            yield pytest.param(group, item, id=f"{group}:{seeds.label(item)}")
+
+
+@pytest.mark.parametrize(("group", "item"), list(_invalid_cases()))
+def test_each_rule_broken_is_invalid_and_named(group, item):
+    spec_name, schema = BODIES[group]
+    body = item["body"]
+    assert not is_valid(spec_name, schema, body), "the spec accepts a request that breaks the rule"
+    spec = get_spec(spec_name)
+    if "discriminator" in spec.schemas[schema]:
+        variant, problem = spec.variant_for(schema, body)
+        violation = problem or spec.check(variant, body)
+    else:
+        violation = spec.check(schema, body)
+    assert violation is not None
+    assert violation.rule == item["rule"], violation
+    if item.get("param"):
+        assert violation.param == item["param"], violation
+
+
+def _rules_md() -> str:
+    return (ROOT / "openapi" / "RULES.md").read_text("utf-8")
+
+
+def _rule_ids_in_specs() -> set[str]:
+    text = "".join((ROOT / "openapi" / f"{n}.yaml").read_text("utf-8") for n in ("aihubmix", "apimart"))
+    found = set(re.findall(r"x-rule: ([A-Z][A-Z0-9-]+)", text))
+    for block in re.findall(r"x-(?:unknown|required)-rules: \{([^}]*)\}", text):
+        found |= set(re.findall(r": ([A-Z][A-Z0-9-]+)", block))
+    code = "".join(p.read_text("utf-8") for p in (ROOT / "mock").rglob("*.py"))
+    found |= set(re.findall(r'rule="([A-Z][A-Z0-9-]+)"', code))
+    found.add("REQUIRED-PARAMS")
+    return found
+
+
+def test_every_rule_is_traced_in_rules_md():
+    documented = set(re.findall(r"^\| `([A-Z][A-Z0-9-]+)` \|", _rules_md(), re.M))
+    missing = _rule_ids_in_specs() - documented
+    assert not missing, f"rules in the spec or mock but not in RULES.md: {sorted(missing)}"
+    stale = documented - _rule_ids_in_specs()
+    assert not stale, f"rules in RULES.md that nothing implements: {sorted(stale)}"
+
+
+def test_every_request_rule_has_a_breaking_example():
+    response_side = set(re.findall(r"^\| `([A-Z][A-Z0-9-]+)` \|[^\n]*\| response \|", _rules_md(), re.M))
+    exercised = {item["rule"] for group in BODIES for item in seeds.invalid_requests(group)}
+    missing = _rule_ids_in_specs() - response_side - exercised
+    assert not missing, f"request rules with no breaking example in fixtures/invalid_requests.yaml: {sorted(missing)}"
+
+
+# -------------------------------------------------------------------------- rendering per model
+VARIANTS = sorted(set(get_spec("aihubmix").variants("CreateVideoRequest").values()))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_valid_request_renders(variant):
+    """Whatever a variant accepts, x-render turns into an even frame size and a real duration."""
+    spec = get_spec("aihubmix")
+
+    @settings(max_examples=40, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(generate.valid("aihubmix", variant))
+    def check(body):
+        width, height, seconds = plan(spec, variant, body)
+        assert width > 0 and height > 0 and width % 2 == 0 and height % 2 == 0
+        assert 1 <= seconds <= 15
+
+    check()
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_generated_violations_cover_every_property(variant):
+    """The suite's generator finds a breaking request for every constrained property of a variant."""
+    found = {v.param for v in generate.violations("aihubmix", variant)}
+    schema = document("aihubmix")["components"]["schemas"][variant]
+    constrained = {p for p in schema["properties"] if p not in ("model", "extra_body", "negative_prompt")}
+    assert constrained <= found | {"model"}, sorted(constrained - found)
