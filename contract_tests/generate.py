@@ -241,7 +241,7 @@ def violations(name: str, schema_name: str) -> list[Violation]:
     check = validator(name, schema_name).is_valid
     disc = None
     out: list[Violation] = []
-    for parent_name, parent in schemas(name).items():
+    for parent in schemas(name).values():
         if isinstance(parent, dict) and "discriminator" in parent and schema_name in str(parent.get("oneOf")):
             disc = parent["discriminator"]["propertyName"]
     rule_of = {p: resolve(name, v).get("x-rule") for p, v in schema.get("properties", {}).items()}
@@ -262,12 +262,12 @@ def violations(name: str, schema_name: str) -> list[Violation]:
             continue
         for what, value in _breakers(name, sub):
             add(rule_of.get(prop), prop, what, {**base, prop: value})
-    for key, sub in (("not", schema.get("not")),):
-        if sub and sub.get("required"):
-            body = copy.deepcopy(base)
-            for prop in sub["required"]:
-                body[prop] = _first(name, schema["properties"][prop])
-            add(sub.get("x-rule"), ",".join(sub["required"]), "not", body)
+    forbidden = schema.get("not")
+    if forbidden and forbidden.get("required"):
+        body = copy.deepcopy(base)
+        for prop in forbidden["required"]:
+            body[prop] = _first(name, schema["properties"][prop])
+        add(forbidden.get("x-rule"), ",".join(forbidden["required"]), "not", body)
     if schema.get("if") and schema.get("then"):
         body = copy.deepcopy(base)
         for prop in schema["if"].get("required", []):
@@ -284,3 +284,35 @@ def violations(name: str, schema_name: str) -> list[Violation]:
             body.pop(need, None)
         add(schema.get("x-required-rules", {}).get(needs[0], "REQUIRED-PARAMS"), needs[0], "dependentRequired", body)
     return out
+
+
+# ------------------------------------------------------------------------------------ oracle
+def expected_render(name: str, variant: str, body: dict[str, Any]) -> tuple[int, int, int]:
+    """What the spec's `x-render` says this request renders at: (width, height, seconds).
+
+    An oracle written from the spec's description of x-render, independent of the mock's code.
+    """
+    schema = schemas(name)[variant]
+    xr = schema["x-render"]
+    params = dict(body)
+    if xr.get("merge") and isinstance(body.get(xr["merge"]), dict):
+        params = {**body[xr["merge"]], **{k: v for k, v in body.items() if k != xr["merge"]}}
+
+    def pick(sources):
+        sources = sources if isinstance(sources, list) else [sources]
+        given = [params[s] for s in sources if params.get(s) is not None]
+        if given:
+            return given[0]
+        return resolve(name, schema["properties"].get(sources[0], {})).get("default")
+
+    keys = [pick(src) for src in xr["dims"]["from"]]
+    dims: Any = resolve(name, {"$ref": xr["dims"]["table"]})["table"] if "table" in xr["dims"] else {}
+    for key in keys:
+        dims = dims.get(str(key)) if isinstance(dims, dict) else None
+    if not isinstance(dims, list):
+        width, height = (int(n) for n in re.split(r"[x*]", str(keys[0])))
+    else:
+        width, height = dims
+    seconds = pick(xr["duration"])
+    seconds = int(float(seconds)) if seconds is not None else -1
+    return width, height, (seconds if seconds > 0 else xr.get("auto_duration"))

@@ -12,32 +12,36 @@ from .config import MockConfig
 from .handlers import apimart, control, videos
 from .state import MockState
 
-
-def by_method(**handlers):
-    """One route per path, so a wrong method gets 405 with the full `Allow` list."""
-    table = {method.upper(): fn for method, fn in handlers.items()}
-
-    async def dispatch(request: Request):
-        return await table[request.method if request.method != "HEAD" else "GET"](request)
-
-    return dispatch, sorted(table)
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 
 
 def _route(path: str, **handlers) -> Route:
-    endpoint, methods = by_method(**handlers)
-    return Route(path, endpoint, methods=methods)
+    """One route per path that takes every method, so `/v1/videos/generations` is never read as a
+    video id, and a wrong method gets 405 with the full `Allow` list."""
+    table = {method.upper(): fn for method, fn in handlers.items()}
+    if "GET" in table:
+        table["HEAD"] = table["GET"]
+    allow = ", ".join(sorted(table))
+
+    async def dispatch(request: Request):
+        handler = table.get(request.method)
+        if handler is None:
+            raise HTTPException(405, headers={"Allow": allow})
+        return await handler(request)
+
+    return Route(path, dispatch, methods=ALL_METHODS)
 
 
 ROUTES = [
+    # APIMart (seed 004) first: /v1/videos/generations must not be taken for a video id
+    _route("/v1/videos/generations", post=apimart.create_generation),
+    _route("/v1/tasks/{task_id}", get=apimart.get_task),
+    _route("/apimart/files/{task_id}.mp4", get=apimart.task_file),
     # AIHubMix (seeds 000-003)
     _route("/v1/videos", post=videos.create_video, get=videos.list_videos),
     _route("/v1/videos/{video_id}", get=videos.retrieve_video, delete=videos.delete_video),
     _route("/v1/videos/{video_id}/content", get=videos.download_content),
     _route("/v1/videos/{video_id}/remix", post=videos.remix_video),
-    # APIMart (seed 004)
-    _route("/v1/videos/generations", post=apimart.create_generation),
-    _route("/v1/tasks/{task_id}", get=apimart.get_task),
-    _route("/apimart/files/{task_id}.mp4", get=apimart.task_file),
     # control plane (openapi/control-plane.yaml)
     _route("/__mock/health", get=control.health),
     _route("/__mock/reset", post=control.reset),

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
@@ -83,8 +84,9 @@ async def read_body(request: Request, limit: int) -> tuple[str, Any]:
         request._body = raw  # Starlette's form parser reads the body we already hold
         try:
             form = await request.form(max_files=16, max_fields=1000, max_part_size=limit)
-        except MultiPartException as exc:
-            raise ApiError(400, f"malformed multipart body: {exc.message}", code="invalid_multipart") from None
+        except (MultiPartException, HTTPException) as exc:  # Starlette wraps parser errors in HTTPException
+            detail = getattr(exc, "message", None) or getattr(exc, "detail", "")
+            raise ApiError(400, f"malformed multipart body: {detail}", code="invalid_multipart") from None
         except (ValueError, KeyError, UnicodeError) as exc:
             raise ApiError(400, f"malformed multipart body: {exc}", code="invalid_multipart") from None
         items: list[tuple[str, Any]] = []

@@ -154,6 +154,11 @@ _NUM = re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
 
 def _text_to(types: set[str], text: str) -> Any:
+    if types & {"object", "array"} and text[:1] in "[{":
+        try:  # a structured value sent as one JSON part
+            return json.loads(text)
+        except ValueError:
+            pass
     if "string" in types or not types:
         return text
     if "integer" in types and _INT.match(text):
@@ -167,11 +172,6 @@ def _text_to(types: set[str], text: str) -> Any:
         return text in ("true", "True")
     if "null" in types and text == "null":
         return None
-    if types & {"object", "array"} and text[:1] in "[{":
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
     return text  # left as text: the schema will say what is wrong with it
 
 

@@ -201,7 +201,7 @@ class Spec:
             raise
         if error is None:
             return None
-        return self._explain(schema_name, error)
+        return self._explain(schema_name, _meant_branch(error))
 
     def _explain(self, schema_name: str, error: ValidationError) -> Violation:
         variant = self.schemas.get(schema_name, {})
@@ -222,10 +222,7 @@ class Spec:
             missing = _missing(error)
             rule = error.schema.get("x-required-rules", {}).get(missing) or "REQUIRED-PARAMS"
             param = f"{where}.{missing}" if where and missing else missing
-            if kw == "dependentRequired":
-                msg = error.message
-            else:
-                msg = f"{missing} is required{for_model}"
+            msg = error.message if kw == "dependentRequired" else f"{missing} is required{for_model}"
             return Violation(param, msg, rule, "missing_required_parameter")
         rule = error.schema.get("x-rule") if isinstance(error.schema, dict) else None
         parent = error.parent
@@ -246,6 +243,17 @@ class Spec:
             described = _describe(self, error)
             message = f"{where}: {_short(error.instance)} is invalid: {described}" if where else described
         return Violation(where, message, rule, "invalid_value" if kw != "type" else "invalid_type")
+
+
+def _meant_branch(error: ValidationError) -> ValidationError:
+    """Inside anyOf / oneOf, a branch whose errors lie deeper in the instance matched its shape and
+    is the one the client meant: explain its error, not the summary."""
+    while error.validator in ("anyOf", "oneOf") and error.context:
+        deepest = max(len(e.path) for e in error.context)
+        if deepest == 0:
+            break
+        error = next(e for e in error.context if len(e.path) == deepest)
+    return error
 
 
 def _missing(error: ValidationError) -> str | None:

@@ -153,7 +153,7 @@ async def remix_video(call: Call) -> Response:
     now = call.mock.clock.now()
     refresh(source, now)
     if source.shape != "sora":
-        raise ApiError(400, f"{source.model}: remix is only for Sora models", param="video_id",
+        raise ApiError(409, f"{source.model}: remix is only for Sora models", param="video_id",
                        code="unsupported_model", rule="REMIX-SORA")
     if source.status != "completed":
         raise ApiError(409, f"video is {source.status}: only a completed video can be remixed",

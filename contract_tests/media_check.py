@@ -1,0 +1,25 @@
+"""Decoding what the server sends: is it really an MP4 of the promised size and duration?"""
+
+from __future__ import annotations
+
+import io
+
+
+def probe_mp4(data: bytes) -> tuple[int, int, float, int]:
+    """(width, height, seconds, decoded frames) of an MP4, decoding every frame."""
+    import av
+
+    assert data[4:8] == b"ftyp", f"not an MP4 (starts {data[:12].hex()})"
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.video[0]
+        frames = sum(1 for _ in container.decode(stream))
+        seconds = container.duration / 1_000_000 if container.duration else float(stream.duration * stream.time_base)
+        return stream.width, stream.height, seconds, frames
+
+
+def image_format(data: bytes) -> str:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        return image.format

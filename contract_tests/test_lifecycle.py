@@ -1,0 +1,63 @@
+"""Lifecycle properties, for one model of each request variant: statuses only move forward and end
+in completed or failed; progress stays in 0-100 and never decreases; the id never changes; a
+completed job has sane timestamps and a decodable MP4 of the size and duration it promised."""
+
+from __future__ import annotations
+
+import pytest
+
+from . import generate
+from .media_check import probe_mp4
+
+ORDER = {"queued": 0, "in_progress": 1, "completed": 2, "failed": 2}
+VARIANT_MODELS = {}
+for _model, _variant in generate.variants("aihubmix", "CreateVideoRequest").items():
+    VARIANT_MODELS.setdefault(_variant, _model)
+SORA = set(generate.schemas("aihubmix")["SoraModel"]["enum"])
+
+
+def check_history(history: list[dict], model: str) -> None:
+    ids = {job["id"] for job in history}
+    assert len(ids) == 1, f"the id changed while polling: {ids}"
+    statuses = [job["status"] for job in history]
+    for status in statuses:
+        assert status in ORDER, f"unknown status {status!r} (allowed: {sorted(ORDER)})"
+    ranks = [ORDER[s] for s in statuses]
+    assert ranks == sorted(ranks), f"status moved backwards: {statuses}"
+    assert statuses[-1] in ("completed", "failed")
+    if model not in SORA:
+        assert "queued" not in statuses, f"queued is Sora-specific (002:136), {model} reported {statuses}"
+    progress = [job.get("progress") for job in history if job.get("progress") is not None]
+    assert all(0 <= p <= 100 for p in progress), f"progress out of 0..100: {progress}"
+    assert progress == sorted(progress), f"progress decreased: {progress}"
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANT_MODELS))
+def test_job_lifecycle_and_content(api, keyed, variant):
+    model = VARIANT_MODELS[variant]
+    body = generate.minimal("aihubmix", variant)
+    created = api.create_ok(body)
+    history = [created]
+    final = api.wait(created["id"], history=history)
+    check_history(history, model)
+    assert final["status"] == "completed", f"job failed: {final.get('error')}"
+    width, height, seconds = generate.expected_render("aihubmix", variant, body)
+    if model in SORA:
+        assert final["progress"] == 100
+        assert final["completed_at"] >= final["created_at"]
+        assert final["expires_at"] > final["created_at"]
+        assert final["size"] == body.get("size", "720x1280") and final["seconds"] == body.get("seconds", "4")
+        width, height = (int(n) for n in final["size"].split("x"))
+        seconds = int(final["seconds"])
+    else:
+        assert (final["width"], final["height"], final["duration"]) == (width, height, seconds)
+        if final.get("completed_at") is not None and final.get("created") is not None:
+            assert final["completed_at"] >= final["created"]
+        if final.get("expires_at") is not None and final.get("created") is not None:
+            assert final["expires_at"] > final["created"]
+    response = api.content(created["id"])
+    assert response.status_code == 200, f"content of a completed job: {response.status_code} {response.text[:200]}"
+    assert response.headers["content-type"].startswith("video/mp4")
+    got = probe_mp4(response.content)
+    assert got[:2] == (width, height), f"MP4 is {got[0]}x{got[1]}, the job says {width}x{height}"
+    assert abs(got[2] - seconds) < 0.5, f"MP4 lasts {got[2]:.2f}s, the job says {seconds}s"
