@@ -7,6 +7,7 @@ NaN, very deep nesting, lone surrogates, an unknown Content-Type, broken multipa
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from starlette.datastructures import UploadFile
@@ -74,6 +75,17 @@ def parse_json(raw: bytes) -> Any:
     return value
 
 
+_BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.I)
+
+
+def _check_closed(content_type: str, raw: bytes) -> None:
+    """A multipart body must end with its closing delimiter; a truncated one would parse quietly."""
+    match = _BOUNDARY.search(content_type)
+    if match and not raw.rstrip(b"\r\n").endswith(b"--" + match.group(1).encode("latin-1") + b"--"):
+        raise ApiError(400, "malformed multipart body: it does not end with the closing boundary (truncated?)",
+                       code="invalid_multipart")
+
+
 async def read_body(request: Request, limit: int) -> tuple[str, Any]:
     """('json' | 'form', value). Form values: str for fields, (content_type, bytes) for files."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -81,6 +93,7 @@ async def read_body(request: Request, limit: int) -> tuple[str, Any]:
     if media == "application/json" or media.endswith("+json"):
         return "json", parse_json(raw)
     if media == "multipart/form-data":
+        _check_closed(request.headers.get("content-type", ""), raw)
         request._body = raw  # Starlette's form parser reads the body we already hold
         try:
             form = await request.form(max_files=16, max_fields=1000, max_part_size=limit)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from . import __version__
@@ -67,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     from .app import create_app
 
     app = create_app(config)
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises it under the handler that was there
+    # before: make that one a clean exit, so the state file is closed and the exit code is 0.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"aihubmix-mock {__version__} on http://{args.host}:{args.port} "
           f"(policy {config.policy}, job {config.job_seconds}s, "
           f"{'keys: ' + str(len(config.keys)) if config.keys else 'any key'}, control plane /__mock)", flush=True)

@@ -6,7 +6,7 @@ from .auth import KeyCheck
 from .clock import Clock
 from .config import MockConfig
 from .journal import Faults, Journal
-from .lifecycle import Policy
+from .lifecycle import Policy, refresh
 from .media import MediaCache
 from .spec import get_spec
 from .store import Store
@@ -25,7 +25,7 @@ class MockState:
             from .persist import SqliteState
 
             self.persist = SqliteState(config.state_file)
-        self.store = Store(config.max_jobs, self.persist)
+        self.store = Store(config.max_jobs, self.persist, refresh=refresh)
         if self.persist is not None:
             self.store.load(self.persist.load())
             self.clock.restore_offset(self.persist.clock_offset())

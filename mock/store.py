@@ -56,8 +56,9 @@ class Job:
 
 
 class Store:
-    def __init__(self, max_jobs: int, persist=None) -> None:
+    def __init__(self, max_jobs: int, persist=None, refresh=None) -> None:
         self.max_jobs = max_jobs
+        self._refresh = refresh  # lifecycle.refresh: status is materialised lazily
         self._jobs: dict[str, Job] = {}
         self._by_owner: dict[str, dict[str, None]] = {}   # owner -> ids in creation order
         self._persist = persist
@@ -123,6 +124,8 @@ class Store:
     def _evict_expired(self, now: float) -> None:
         """Drop jobs whose download has expired, oldest first: nothing a client can still fetch."""
         for job in list(self._jobs.values()):
+            if self._refresh is not None:
+                self._refresh(job, now)
             expires = job.expires_at
             if (expires is not None and expires <= now) or (job.status == "failed"):
                 self.remove(job)
