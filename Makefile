@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 PORT   ?= 4010
 JOB_SECONDS ?= 5
+MOCK_ARGS ?=
 BASE_URL ?=
 API_KEY ?=
 BUDGET ?= 0
@@ -31,7 +32,7 @@ test-unit: install
 
 ## make mock: the mock on 127.0.0.1:$(PORT) (PORT=..., JOB_SECONDS=...).
 mock: install
-	$(BIN)/aihubmix-mock serve --host 127.0.0.1 --port $(PORT) --job-seconds $(JOB_SECONDS)
+	$(BIN)/aihubmix-mock serve --host 127.0.0.1 --port $(PORT) --job-seconds $(JOB_SECONDS) $(MOCK_ARGS)
 
 lint: install
 	$(BIN)/ruff check mock contract_tests tests bench conftest.py
@@ -40,7 +41,7 @@ lint: install
 contract: install
 	@test -n "$(BASE_URL)" || (echo "make contract needs BASE_URL=..." >&2; exit 2)
 	mkdir -p reports
-	AIHUBMIX_API_KEY="$(API_KEY)" $(PY) -m pytest contract_tests -q --base-url "$(BASE_URL)" \
+	AIHUBMIX_API_KEY="$(or $(API_KEY),$$AIHUBMIX_API_KEY)" $(PY) -m pytest contract_tests -q --base-url "$(BASE_URL)" \
 		--max-billable-jobs $(BUDGET) --junitxml=reports/junit.xml
 
 ## make deep: the contract suite with many more generated examples (minutes, not part of make test).

@@ -15,6 +15,12 @@ from .target import Target
 TERMINAL = ("completed", "failed")
 
 
+def known_statuses() -> list[str]:
+    from .generate import schemas
+
+    return schemas("aihubmix")["VideoStatus"]["enum"]
+
+
 @dataclass
 class Exchange:
     method: str
@@ -139,6 +145,9 @@ class Api:
             job = response.json()
             if history is not None:
                 history.append(job)
+            assert job.get("status") in known_statuses(), (
+                f"unknown status {job.get('status')!r} for {video_id} (the spec allows {known_statuses()}); "
+                "openai-python's poll helper stops on it")
             if job.get("status") in TERMINAL:
                 return job
             if waited >= self.target.job_timeout:

@@ -66,9 +66,7 @@ def pytest_runtest_makereport(item, call):
         exchanges += item.stash.get(SCHEMATHESIS_EXCHANGES, [])
         message = None
         if report.failed:
-            message = str(report.longrepr.reprcrash.message) if hasattr(report.longrepr, "reprcrash") \
-                and report.longrepr.reprcrash else str(report.longrepr)
-            message = (getattr(report, "longreprtext", "") or message)[-3000:]
+            message = _failure_message(report)
         elif report.skipped:
             message = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else None
         marker = item.get_closest_marker("contract")
@@ -79,6 +77,20 @@ def pytest_runtest_makereport(item, call):
 
 
 SCHEMATHESIS_EXCHANGES = pytest.StashKey[list]()
+
+
+def _failure_message(report) -> str:
+    """What went wrong, as the assertion or Schemathesis put it (not the traceback)."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None and crash.message:
+        text = crash.message
+    else:
+        text = getattr(report, "longreprtext", "") or str(report.longrepr)
+    if "Schemathesis found" in (getattr(report, "longreprtext", "") or ""):
+        full = report.longreprtext
+        text = full[full.index("Schemathesis found"):]
+        text = "\n".join(line.lstrip(" |") for line in text.splitlines() if line.strip(" |"))
+    return text[:4000]
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -36,11 +36,14 @@ class DriftReport:
 
     def add(self, nodeid: str, outcome: str, exchanges: list[dict], message: str | None,
             operation: str | None = None, model: str | None = None) -> None:
+        label = re.search(r"\[(GET|POST|DELETE|PUT|PATCH) (/[^\]]*)\]", nodeid)
+        if label and not operation:  # a Schemathesis test: the operation is in its id
+            operation = operation_of(label.group(1), label.group(2).replace("{video_id}", "x").replace("{task_id}", "x"))
         if exchanges:
             last = exchanges[-1]
             operation = operation or operation_of(last["method"], last["path"])
             model = model or next((e["model"] for e in reversed(exchanges) if e.get("model")), None)
-        self.results.append({"test": nodeid, "outcome": outcome, "operation": operation or "(none)",
+        self.results.append({"test": nodeid, "outcome": outcome, "operation": operation or "(no call made)",
                              "model": model or "-", "message": message, "exchanges": exchanges[-3:]})
 
     def write(self, directory: Path, target_label: str, spent: int) -> tuple[Path, Path]:

@@ -12,10 +12,11 @@ _TOKEN = re.compile(r"^[\x21-\x7e]{1,512}$")  # visible ASCII, no spaces
 
 
 def redact(key: str | None) -> str | None:
-    """What the journal and logs may show of a key: its first 6 characters and its length."""
+    """What the journal and logs may show of a key: a prefix of at most a quarter of it (and at most
+    6 characters), and its length: enough to tell keys apart, never enough to use one."""
     if not key:
         return None
-    return f"{key[:6]}…({len(key)} chars)"
+    return f"{key[:min(6, len(key) // 4)]}…({len(key)} chars)"
 
 
 def owner_of(key: str) -> str:

@@ -54,7 +54,8 @@ class ApiError(Exception):
 
 
 def not_found(what: str = "video") -> ApiError:
-    return ApiError(404, f"No {what} found with that id", code="not_found", param="video_id")
+    return ApiError(404, f"No {what} found with that id", code="not_found",
+                    param="task_id" if what == "task" else "video_id")
 
 
 def unauthorized(message: str) -> ApiError:

@@ -56,3 +56,12 @@ def test_file_part_becomes_the_object_form():
     png = b"\x89PNG\r\n\x1a\n" + b"rest"
     typed = coerce(spec, spec.schemas["SoraCreateRequest"], {"input_reference": ("application/octet-stream", png)})
     assert typed["input_reference"]["mime_type"] == "image/png"
+
+
+def test_redaction_never_shows_a_whole_key():
+    from aihubmix_mock.auth import redact
+
+    for key in ("k", "sk-a", "sk-abcdefgh", "sk-gateway-0123456789abcdef"):
+        shown = redact(key).split("…")[0]
+        assert len(shown) <= len(key) // 4 and key not in redact(key)
+    assert redact("sk-gateway-0123456789abcdef") == "sk-gat…(27 chars)"

@@ -1,0 +1,173 @@
+"""Deliberately drifted stand-ins for production: the real mock behind an ASGI layer that breaks one
+thing each, the way a gateway release might. The contract suite must fail on every one of them
+(with a readable report) and pass on the faithful mock.
+
+    python -m tests.drift_standins rename_status --port 4011   # serve one, to point the suite at it
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aihubmix_mock import create_app
+from contract_tests.target import KEY_A, KEY_B
+
+Json = Any
+
+
+class Rewrite:
+    """ASGI middleware: optional request-body and response rewrites, for /v1 API paths only."""
+
+    def __init__(self, app, *, request: Callable[[str, str, dict, bytes], tuple[dict, bytes]] | None = None,
+                 response: Callable[[str, str, int, dict, bytes], tuple[int, bytes]] | None = None) -> None:
+        self.app = app
+        self.on_request = request
+        self.on_response = response
+        self.state = app.state
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not scope["path"].startswith("/v1"):
+            return await self.app(scope, receive, send)
+        method, path = scope["method"], scope["path"]
+        if self.on_request is not None:
+            body = b""
+            while True:
+                message = await receive()
+                body += message.get("body", b"")
+                if not message.get("more_body"):
+                    break
+            headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+            headers, body = self.on_request(method, path, headers, body)
+            headers["content-length"] = str(len(body))
+            scope = {**scope, "headers": [(k.encode(), v.encode()) for k, v in headers.items()]}
+            sent = False
+
+            async def receive():  # noqa: F811 - replays the rewritten body
+                nonlocal sent
+                if sent:
+                    return {"type": "http.disconnect"}
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+
+        if self.on_response is None:
+            return await self.app(scope, receive, send)
+        start: dict = {}
+        chunks: list[bytes] = []
+
+        async def capture(message):
+            if message["type"] == "http.response.start":
+                start.update(message)
+            else:
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body"):
+                    headers = {k.decode().lower(): v.decode() for k, v in start["headers"]}
+                    status, out = self.on_response(method, path, start["status"], headers, b"".join(chunks))
+                    headers["content-length"] = str(len(out))
+                    await send({"type": "http.response.start", "status": status,
+                                "headers": [(k.encode(), v.encode()) for k, v in headers.items()]})
+                    await send({"type": "http.response.body", "body": out})
+
+        await self.app(scope, receive, capture)
+
+
+def _json_response(edit: Callable[[str, str, int, Json], Json]):
+    def on_response(method, path, status, headers, body):
+        if "json" not in headers.get("content-type", ""):
+            return status, body
+        return status, json.dumps(edit(method, path, status, json.loads(body))).encode()
+    return on_response
+
+
+def _rename_status(method, path, status, data):
+    """Kling's native 'succeed' leaks through instead of 'completed' (api-facts)."""
+    if isinstance(data, dict) and data.get("status") == "completed":
+        data["status"] = "succeed"
+    return data
+
+
+def _drop_progress(method, path, status, data):
+    """Sora-shaped objects lose `progress`."""
+    if isinstance(data, dict) and "seconds" in data and "size" in data:
+        data.pop("progress", None)
+    return data
+
+
+def _loosen_seconds(method, path, headers, body):
+    """Sora silently clamps any `seconds` to "4" instead of rejecting it."""
+    if method == "POST" and path == "/v1/videos" and headers.get("content-type", "").startswith("application/json"):
+        data = json.loads(body or b"null")
+        if isinstance(data, dict) and str(data.get("model", "")).startswith("sora") and \
+                data.get("seconds") not in (None, "4", "8", "12"):
+            data["seconds"] = "4"
+            body = json.dumps(data).encode()
+    return headers, body
+
+
+def _not_mp4(method, path, status, headers, body):
+    """The content endpoint serves an HTML error page labelled video/mp4."""
+    if path.endswith("/content") and status in (200, 206):
+        return status, b"<html><body>Video temporarily unavailable</body></html>"
+    return status, body
+
+
+def _forget_auth(method, path, headers, body):
+    """A missing key is treated as the first key (auth not enforced)."""
+    if "authorization" not in headers:
+        headers["authorization"] = f"Bearer {KEY_A}"
+    return headers, body
+
+
+def _shared_tenancy(method, path, headers, body):
+    """Every valid key sees the same jobs (no per-key isolation)."""
+    if headers.get("authorization") == f"Bearer {KEY_B}":
+        headers["authorization"] = f"Bearer {KEY_A}"
+    return headers, body
+
+
+def _plain_text_errors(method, path, status, headers, body):
+    """Errors come back as plain text instead of the JSON error body."""
+    if status >= 400:
+        headers["content-type"] = "text/plain; charset=utf-8"
+        return status, b"error"
+    return status, body
+
+
+def _lossy_wan_sizes(method, path, status, data):
+    """Wan reports 1280x720 whatever size was asked for."""
+    if isinstance(data, dict) and str(data.get("model", "")).startswith("wan") and "width" in data:
+        data["width"], data["height"] = 1280, 720
+    return data
+
+
+STANDINS: dict[str, dict] = {
+    "faithful": {},
+    "rename_status": {"response": _json_response(_rename_status)},
+    "drop_field": {"response": _json_response(_drop_progress)},
+    "loosen_rule": {"request": _loosen_seconds},
+    "not_mp4": {"response": _not_mp4},
+    "forget_auth": {"request": _forget_auth},
+    "shared_tenancy": {"request": _shared_tenancy},
+    "plain_text_errors": {"response": _plain_text_errors},
+    "wrong_dimensions": {"response": _json_response(_lossy_wan_sizes)},
+}
+
+
+def standin(name: str):
+    """The mock (keys KEY_A and KEY_B, as the suite's targets) with one drift applied."""
+    app = create_app(job_seconds=30, keys=[KEY_A, KEY_B])
+    hooks = STANDINS[name]
+    return Rewrite(app, **hooks) if hooks else app
+
+
+if __name__ == "__main__":
+    import argparse
+
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description="serve a drifted stand-in of the API")
+    parser.add_argument("name", choices=sorted(STANDINS))
+    parser.add_argument("--port", type=int, default=4011)
+    args = parser.parse_args()
+    uvicorn.run(standin(args.name), host="127.0.0.1", port=args.port, log_level="warning")
