@@ -1,47 +1,72 @@
-"""The URL map (moto's `urls`): which path and method go to which handler, and create_app()."""
+"""The URL map (moto's `urls`): which path and method go to which handler, and create_app().
+
+The app is Starlette's Router under a thin class of our own, not a `Starlette()` application:
+every handler already turns errors into the gateway's JSON (endpoint.py), so Starlette's
+ServerErrorMiddleware, ExceptionMiddleware and per-route exception wrapper would only add three
+Python frames to every send (the profile in bench/NOTES.md).
+"""
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
+import logging
+
+from starlette.datastructures import State
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.responses import Response
+from starlette.routing import Route, Router
+from starlette.types import Receive, Scope, Send
 
 from .config import MockConfig
 from .handlers import apimart, control, videos
+from .responses import FastJSONResponse
 from .state import MockState
 
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+log = logging.getLogger("aihubmix_mock")
+
+
+def _error(status: int, message: str, code: str, headers: dict | None = None) -> Response:
+    body = {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": code},
+            "type": "error"}
+    return FastJSONResponse(body, status_code=status, headers=headers)
+
+
+class Dispatch:
+    """One path's handlers by method, as a plain ASGI app: a wrong method gets 405 with the full
+    `Allow` list, and `/v1/videos/generations` is never read as a video id."""
+
+    def __init__(self, handlers: dict) -> None:
+        self.table = {method.upper(): fn for method, fn in handlers.items()}
+        if "GET" in self.table:
+            self.table["HEAD"] = self.table["GET"]
+        self.allow = ", ".join(sorted(self.table))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive, send)
+        handler = self.table.get(scope["method"])
+        if handler is None:
+            response = _error(405, f"method {scope['method']} is not allowed on {scope['path']}",
+                              "method_not_allowed", {"Allow": self.allow})
+        else:
+            response = await handler(request)
+        await response(scope, receive, send)
 
 
 def _route(path: str, **handlers) -> Route:
-    """One route per path that takes every method, so `/v1/videos/generations` is never read as a
-    video id, and a wrong method gets 405 with the full `Allow` list."""
-    table = {method.upper(): fn for method, fn in handlers.items()}
-    if "GET" in table:
-        table["HEAD"] = table["GET"]
-    allow = ", ".join(sorted(table))
-
-    async def dispatch(request: Request):
-        handler = table.get(request.method)
-        if handler is None:
-            raise HTTPException(405, headers={"Allow": allow})
-        return await handler(request)
-
-    return Route(path, dispatch, methods=ALL_METHODS)
+    # methods=None: every method reaches Dispatch, which answers 405 itself (even for QUERY & co.)
+    return Route(path, Dispatch(handlers), methods=None)
 
 
 ROUTES = [
-    # APIMart (seed 004) first: /v1/videos/generations must not be taken for a video id
+    # Most used first: the router tries them in order. /v1/videos/generations (APIMart) must come
+    # before /v1/videos/{video_id}, or it would be read as a video id.
     _route("/v1/videos/generations", post=apimart.create_generation),
-    _route("/v1/tasks/{task_id}", get=apimart.get_task),
-    _route("/apimart/files/{task_id}.mp4", get=apimart.task_file),
-    # AIHubMix (seeds 000-003)
-    _route("/v1/videos", post=videos.create_video, get=videos.list_videos),
     _route("/v1/videos/{video_id}", get=videos.retrieve_video, delete=videos.delete_video),
     _route("/v1/videos/{video_id}/content", get=videos.download_content),
+    _route("/v1/videos", post=videos.create_video, get=videos.list_videos),
     _route("/v1/videos/{video_id}/remix", post=videos.remix_video),
+    _route("/v1/tasks/{task_id}", get=apimart.get_task),
+    _route("/apimart/files/{task_id}.mp4", get=apimart.task_file),
     # control plane (openapi/control-plane.yaml)
     _route("/__mock/health", get=control.health),
     _route("/__mock/reset", post=control.reset),
@@ -54,22 +79,36 @@ ROUTES = [
 ]
 
 
-async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    """Unknown paths and wrong methods answer in the gateway's JSON error shape too."""
-    messages = {404: f"no route for {request.method} {request.url.path}",
-                405: f"method {request.method} is not allowed on {request.url.path}"}
-    body = {"error": {"message": messages.get(exc.status_code, str(exc.detail)), "type": "invalid_request_error",
-                      "param": None, "code": "not_found" if exc.status_code == 404 else "method_not_allowed"},
-            "type": "error"}
-    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] == "http":
+        await _error(404, f"no route for {scope['method']} {scope['path']}", "not_found")(scope, receive, send)
 
 
-def create_app(config: MockConfig | None = None, **overrides) -> Starlette:
+class MockApp:
+    """The ASGI app: `app.state.mock` holds the server's state (store, clock, journal, …)."""
+
+    def __init__(self, config: MockConfig) -> None:
+        self.state = State()
+        self.state.mock = MockState(config)
+        self.router = Router(routes=ROUTES, default=_not_found, redirect_slashes=False)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self
+        try:
+            await self.router(scope, receive, send)
+        except HTTPException as exc:  # from Starlette's own machinery, e.g. a malformed request
+            await _error(exc.status_code, str(exc.detail), "invalid_request", exc.headers)(scope, receive, send)
+        except Exception:  # a bug in the mock must still answer, and say so
+            log.exception("unexpected error in %s %s", scope.get("method"), scope.get("path"))
+            if scope["type"] == "http":
+                await _error(500, "internal error in the mock (a bug: please report it)", "server_error")(
+                    scope, receive, send)
+
+
+def create_app(config: MockConfig | None = None, **overrides) -> MockApp:
     """A fresh mock: `create_app(job_seconds=0)` or `create_app(MockConfig(...))`."""
     if config is None:
         config = MockConfig(**overrides)
     elif overrides:
         raise TypeError("pass either a MockConfig or keyword overrides, not both")
-    app = Starlette(routes=ROUTES, exception_handlers={HTTPException: http_error})
-    app.state.mock = MockState(config)
-    return app
+    return MockApp(config)

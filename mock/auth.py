@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from functools import lru_cache
 
 from .errors import unauthorized
 
 _TOKEN = re.compile(r"^[\x21-\x7e]{1,512}$")  # visible ASCII, no spaces
 
 
+@lru_cache(maxsize=4096)
 def redact(key: str | None) -> str | None:
     """What the journal and logs may show of a key: a prefix of at most a quarter of it (and at most
     6 characters), and its length: enough to tell keys apart, never enough to use one."""
@@ -19,6 +21,7 @@ def redact(key: str | None) -> str | None:
     return f"{key[:min(6, len(key) // 4)]}…({len(key)} chars)"
 
 
+@lru_cache(maxsize=4096)
 def owner_of(key: str) -> str:
     """Jobs are filed under a digest of the key, so the store never holds a key either."""
     return hashlib.sha256(key.encode()).hexdigest()[:32]

@@ -6,10 +6,10 @@ NaN, very deep nesting, lone surrogates, an unknown Content-Type, broken multipa
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
+import orjson
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
@@ -41,18 +41,11 @@ async def read_raw(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def _check(value: Any, depth: int = 0) -> None:
     if depth > MAX_DEPTH:
         raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels")
-    if isinstance(value, str):
-        value.encode("utf-8")  # raises on lone surrogates
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            key.encode("utf-8")
+    if isinstance(value, dict):
+        for item in value.values():
             _check(item, depth + 1)
     elif isinstance(value, list):
         for item in value:
@@ -63,15 +56,22 @@ def parse_json(raw: bytes) -> Any:
     if not raw.strip():
         raise ApiError(400, "request body is empty; send a JSON object", code="invalid_json")
     try:
-        text = raw.decode("utf-8")
-        value = json.loads(text, parse_constant=_reject_constant)
-        _check(value)
-    except RecursionError:
-        raise ApiError(400, f"JSON nested deeper than {MAX_DEPTH} levels", code="invalid_json") from None
-    except UnicodeError as exc:
+        raw.decode("utf-8")  # to say so precisely; orjson would reject it too
+    except UnicodeDecodeError as exc:
         raise ApiError(400, f"request body is not valid UTF-8 text: {exc.reason}", code="invalid_json") from None
-    except ValueError as exc:
-        raise ApiError(400, f"request body is not valid JSON: {exc}", code="invalid_json") from None
+    try:
+        value = orjson.loads(raw)  # rejects NaN / Infinity and lone surrogates
+        _check(value)
+    except orjson.JSONDecodeError as exc:
+        text = str(exc)
+        if "recursion" in text or "depth limit" in text:
+            text = f"JSON nested deeper than {MAX_DEPTH} levels"
+        elif re.search(rb"\b(NaN|-?Infinity)\b", raw):
+            text = f"NaN and Infinity are not valid JSON ({text})"
+        raise ApiError(400, f"request body is not valid JSON: {text}", code="invalid_json") from None
+    except (RecursionError, ValueError) as exc:
+        raise ApiError(400, str(exc) if "deeper" in str(exc) else f"request body is not valid JSON: {exc}",
+                       code="invalid_json") from None
     return value
 
 

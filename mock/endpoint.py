@@ -30,11 +30,24 @@ class Call:
     mock: MockState
     key: str
     owner: str
+    headers: dict[bytes, bytes]
     journal_body: Any = field(default=None)
+
+    def header(self, name: bytes) -> str | None:
+        value = self.headers.get(name)
+        return None if value is None else value.decode("latin-1")
 
     @property
     def base_url(self) -> str:
-        return str(self.request.base_url).rstrip("/")
+        """scheme://host[:port][root_path], from the scope (Starlette's URL objects cost more)."""
+        scope = self.request.scope
+        host = self.headers.get(b"host")
+        if host:
+            netloc = host.decode("latin-1")
+        else:
+            server = scope.get("server") or ("localhost", 80)
+            netloc = f"{server[0]}:{server[1]}"
+        return f"{scope.get('scheme', 'http')}://{netloc}{scope.get('root_path', '')}"
 
     def path(self, name: str) -> str:
         return self.request.path_params[name]
@@ -47,19 +60,22 @@ def endpoint(dialect: str) -> Callable[[Handler], Callable[[Request], Awaitable[
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def route(request: Request) -> Response:
             mock: MockState = request.app.state.mock
+            scope = request.scope
+            headers = dict(scope["headers"])  # ASGI servers lower-case the names; one dict, many look-ups
             call = None
             key = None
             try:
-                injected = request.headers.get("x-mock-fault")
+                injected = headers.get(b"x-mock-fault")
                 if injected:
-                    if injected not in ("429", "500", "502", "503"):
+                    if injected not in (b"429", b"500", b"502", b"503"):
                         raise ApiError(400, "X-Mock-Fault takes 429, 500, 502 or 503", param="X-Mock-Fault")
                     raise fault_error(int(injected))
-                queued = mock.faults.take(request.method, request.url.path)
+                queued = mock.faults.take(scope["method"], scope["path"])
                 if queued is not None:
                     raise queued
-                key = mock.keys(request.headers.get("authorization"))
-                call = Call(request, mock, key, owner_of(key))
+                auth = headers.get(b"authorization")
+                key = mock.keys(auth.decode("latin-1") if auth is not None else None)
+                call = Call(request, mock, key, owner_of(key), headers)
                 response = await handler(call)
             except ApiError as exc:
                 response = exc.response(dialect)
@@ -67,7 +83,7 @@ def endpoint(dialect: str) -> Callable[[Handler], Callable[[Request], Awaitable[
                 log.exception("unexpected error in %s %s", request.method, request.url.path)
                 response = ApiError(500, "internal error in the mock (a bug: please report it)",
                                     type="server_error").response(dialect)
-            mock.journal.record(mock.clock.now(), request, key, call.journal_body if call else None,
+            mock.journal.record(mock.clock.now(), scope, key, call.journal_body if call else None,
                                 response.status_code)
             return response
 

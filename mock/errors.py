@@ -7,7 +7,7 @@ status>, "message", "type"}}` with its fixed type names.
 
 from __future__ import annotations
 
-from starlette.responses import JSONResponse
+from .responses import FastJSONResponse
 
 APIMART_TYPES = {
     400: "invalid_request_error",
@@ -49,8 +49,8 @@ class ApiError(Exception):
         return {"error": {"message": message, "type": self.type, "param": self.param, "code": self.code},
                 "type": "error"}
 
-    def response(self, dialect: str) -> JSONResponse:
-        return JSONResponse(self.body(dialect), status_code=self.status, headers=self.headers)
+    def response(self, dialect: str) -> FastJSONResponse:
+        return FastJSONResponse(self.body(dialect), status_code=self.status, headers=self.headers)
 
 
 def not_found(what: str = "video") -> ApiError:

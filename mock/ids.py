@@ -8,16 +8,17 @@ APIMart: `task_` + a 26-character ULID (004:26).
 from __future__ import annotations
 
 import base64
-import json
 import os
 import time
+
+import orjson
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 def video_id(model: str, channel: int) -> str:
     upstream = "video_" + os.urandom(12).hex()
-    raw = json.dumps({"model": model, "id": upstream}, separators=(",", ":")).encode()
+    raw = orjson.dumps({"model": model, "id": upstream})
     return base64.urlsafe_b64encode(raw).decode().rstrip("=") + f"channel{channel}"
 
 

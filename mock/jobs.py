@@ -16,7 +16,7 @@ FAIL_MARKER = "[mock:fail]"
 
 
 def request_policy(call: Call) -> Policy:
-    header = call.request.headers.get("x-mock-policy")
+    header = call.header(b"x-mock-policy")
     if not header:
         return call.mock.policy
     try:
@@ -26,7 +26,7 @@ def request_policy(call: Call) -> Policy:
 
 
 def request_outcome(call: Call, prompt: str) -> str:
-    header = call.request.headers.get("x-mock-outcome")
+    header = call.header(b"x-mock-outcome")
     if header is not None and header not in ("completed", "failed"):
         raise ApiError(400, "X-Mock-Outcome takes completed or failed", param="X-Mock-Outcome", code="invalid_header")
     if header == "failed" or FAIL_MARKER in prompt:

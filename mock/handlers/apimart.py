@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from ..endpoint import Call, endpoint
 from ..errors import ApiError
 from ..jobs import new_job
 from ..lifecycle import refresh
 from ..render import apimart_task
+from ..responses import FastJSONResponse
 from ..validation import validated_body
 from .videos import serve_bytes
 
@@ -22,7 +23,7 @@ async def create_generation(call: Call) -> Response:
     variant, body = await validated_body(call, spec, "GenerationRequest")
     job = new_job(call, spec, variant, body, dialect=DIALECT, base="GenerationRequest")
     call.mock.store.add(job, job.created_at)
-    return JSONResponse({"code": 200, "data": [{"status": "submitted", "task_id": job.id}]})
+    return FastJSONResponse({"code": 200, "data": [{"status": "submitted", "task_id": job.id}]})
 
 
 @endpoint(DIALECT)
@@ -33,7 +34,7 @@ async def get_task(call: Call) -> Response:
     refresh(job, call.mock.clock.now(), poll=True)
     call.mock.store.save(job)
     estimated = int(job.policy_arg) if job.policy == "time" else 0
-    return JSONResponse({"code": 200, "data": apimart_task(job, call.base_url, estimated)})
+    return FastJSONResponse({"code": 200, "data": apimart_task(job, call.base_url, estimated)})
 
 
 async def task_file(request: Request) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from ..endpoint import Call, endpoint
 from ..errors import ApiError, not_found
@@ -14,6 +14,7 @@ from ..jobs import new_job, request_outcome, request_policy
 from ..lifecycle import poll_after_ms, refresh
 from ..media import TYPES
 from ..render import video_object
+from ..responses import FastJSONResponse
 from ..validation import validated_body
 
 DIALECT = "aihubmix"
@@ -32,7 +33,7 @@ async def create_video(call: Call) -> Response:
     variant, body = await validated_body(call, spec, "CreateVideoRequest")
     job = new_job(call, spec, variant, body, dialect=DIALECT)
     call.mock.store.add(job, job.created_at)
-    return JSONResponse(video_object(job, call.base_url))
+    return FastJSONResponse(video_object(job, call.base_url))
 
 
 @endpoint(DIALECT)
@@ -41,7 +42,7 @@ async def retrieve_video(call: Call) -> Response:
     now = call.mock.clock.now()
     refresh(job, now, poll=True)
     call.mock.store.save(job)
-    return JSONResponse(video_object(job, call.base_url),
+    return FastJSONResponse(video_object(job, call.base_url),
                         headers={"openai-poll-after-ms": str(poll_after_ms(job, now))})
 
 
@@ -74,7 +75,7 @@ async def list_videos(call: Call) -> Response:
     for job in page:
         refresh(job, now)
     data = [video_object(job, call.base_url) for job in page]
-    return JSONResponse({
+    return FastJSONResponse({
         "object": "list", "data": data,
         "first_id": data[0]["id"] if data else None, "last_id": data[-1]["id"] if data else None,
         "has_more": start + limit < len(jobs),
@@ -88,7 +89,7 @@ async def delete_video(call: Call) -> Response:
         raise ApiError(501, f"{job.model}: Kling has no delete endpoint", type="not_supported",
                        code="not_supported", rule="DELETE-KLING-501")
     call.mock.store.remove(job)
-    return JSONResponse({"id": job.id, "object": "video.deleted", "deleted": True})
+    return FastJSONResponse({"id": job.id, "object": "video.deleted", "deleted": True})
 
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -127,7 +128,8 @@ def serve_bytes(data: bytes, media_type: str, range_header: str | None) -> Respo
 
 async def media_of(call: Call, job, kind: str) -> bytes:
     now = call.mock.clock.now()
-    refresh(job, now)
+    if job.status != "completed":
+        refresh(job, now)
     if job.status != "completed":
         raise ApiError(409, f"video is {job.status}: content is available once it is completed",
                        type="invalid_request_error", code="video_not_ready", param="video_id")
@@ -139,11 +141,12 @@ async def media_of(call: Call, job, kind: str) -> bytes:
 @endpoint(DIALECT)
 async def download_content(call: Call) -> Response:
     job = _job(call)
-    kind = call.request.query_params.get("variant", "video")
+    # Most downloads carry no query string: skip parsing one.
+    kind = call.request.query_params.get("variant", "video") if call.request.scope["query_string"] else "video"
     if kind not in TYPES:
         raise ApiError(400, "variant: must be video, thumbnail or spritesheet", param="variant")
     data = await media_of(call, job, kind)
-    return serve_bytes(data, TYPES[kind], call.request.headers.get("range"))
+    return serve_bytes(data, TYPES[kind], call.header(b"range"))
 
 
 @endpoint(DIALECT)
@@ -166,5 +169,5 @@ async def remix_video(call: Call) -> Response:
     )
     job.status = job.initial
     call.mock.store.add(job, now)
-    return JSONResponse(video_object(job, call.base_url))
+    return FastJSONResponse(video_object(job, call.base_url))
 
