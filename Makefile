@@ -22,10 +22,12 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 install: $(VENV)/.installed
 
-## make test: unit tests, the spec tests, the contract suite in-process and over a real socket.
+## make test: unit + spec tests and the contract suite in-process, the suite again over a real
+## socket, then Schemathesis fuzzing with many examples and every check.
 test: install
 	$(PY) -m pytest tests contract_tests -q
-	$(PY) -m pytest contract_tests -q --target=socket -p no:randomly
+	$(PY) -m pytest contract_tests -q --target=socket
+	$(PY) -m pytest contract_tests/test_schemathesis.py -q --profile=deep
 
 test-unit: install
 	$(PY) -m pytest tests -q

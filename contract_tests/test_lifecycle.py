@@ -5,6 +5,7 @@ completed job has sane timestamps and a decodable MP4 of the size and duration i
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
 
 from . import generate
 from .media_check import probe_mp4
@@ -34,8 +35,26 @@ def check_history(history: list[dict], model: str) -> None:
 
 @pytest.mark.parametrize("variant", sorted(VARIANT_MODELS))
 def test_job_lifecycle_and_content(api, keyed, variant):
-    model = VARIANT_MODELS[variant]
-    body = generate.minimal("aihubmix", variant)
+    """The smallest request of each variant, start to finish (one billable job each)."""
+    check_job(api, variant, generate.minimal("aihubmix", variant))
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANT_MODELS))
+def test_lifecycle_properties_over_the_valid_space(api, keyed, variant):
+    """The same properties for requests drawn from the variant's whole valid space (sizes, durations,
+    references, extras): a few per variant in the fast profile, many in the deep one."""
+    examples = 2 if settings.get_current_profile_name() == "fast" else 12
+
+    @settings(max_examples=examples)
+    @given(generate.valid("aihubmix", variant))
+    def holds(body):
+        check_job(api, variant, body)
+
+    holds()
+
+
+def check_job(api, variant: str, body: dict) -> None:
+    model = body["model"]
     created = api.create_ok(body)
     history = [created]
     final = api.wait(created["id"], history=history)

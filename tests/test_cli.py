@@ -23,10 +23,11 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, access_log: bool = False) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen([BIN, "serve", "--port", str(self.port), "--no-access-log", *args],
+        quiet = [] if access_log else ["--no-access-log"]
+        self.proc = subprocess.Popen([BIN, "serve", "--port", str(self.port), *quiet, *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -44,6 +45,7 @@ class Server:
         try:
             return self.proc.wait(timeout=15)
         finally:
+            self.output = self.proc.stdout.read()
             self.proc.stdout.close()
 
 
@@ -71,6 +73,22 @@ def test_serve_keys_and_sigterm():
         assert httpx.get(f"{server.url}/v1/videos", headers={"Authorization": "Bearer sk-other"}).status_code == 401
     finally:
         assert server.stop() == 0
+
+
+def test_keys_never_reach_the_logs():
+    good, bad = "sk-secret-good-0123456789", "sk-secret-bad-9876543210"
+    server = Server("--key", good, "--log-level", "debug", access_log=True)
+    try:
+        for key in (good, bad):
+            headers = {"Authorization": f"Bearer {key}"}
+            httpx.post(f"{server.url}/v1/videos", json={"model": "sora-2", "prompt": "p"}, headers=headers)
+            httpx.get(f"{server.url}/v1/videos/nope", headers=headers)
+            httpx.post(f"{server.url}/v1/videos", content=b"{broken", headers={**headers, "Content-Type": "application/json"})
+    finally:
+        assert server.stop() == 0
+    assert "POST /v1/videos" in server.output, "the access log was not on"
+    assert good not in server.output and bad not in server.output, "a key was logged"
+    assert "secret" not in server.output
 
 
 def test_jobs_survive_a_restart_with_a_state_file(tmp_path):

@@ -70,6 +70,23 @@ def test_examples_in_the_spec_validate(name):
                     assert is_valid(name, ref, example["value"]), f"{method} {path} example {example_name}"
 
 
+@pytest.mark.parametrize("name", ["aihubmix", "apimart"])
+def test_response_examples_from_the_documents_validate(name):
+    doc = document(name)
+    found = 0
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            if not isinstance(op, dict):
+                continue
+            for status, response in op.get("responses", {}).items():
+                for media in response.get("content", {}).values():
+                    ref = media.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1]
+                    for example_name, example in media.get("examples", {}).items():
+                        found += 1
+                        assert is_valid(name, ref, example["value"]), f"{method} {path} {status} {example_name}"
+    assert found >= 1
+
+
 def _invalid_cases():
     for group in BODIES:
         for item in seeds.invalid_requests(group):
