@@ -109,9 +109,13 @@ class Api:
         model = body.get("model") if isinstance(body, dict) else None
         if multipart or files:
             content, ctype = multipart_body(body, files)
-            return self.send("POST", "/v1/videos", content=content, model=model, record_body=body, auth=auth,
-                             headers={**(headers or {}), "Content-Type": ctype})
-        return self.send("POST", "/v1/videos", json=body, model=model, headers=headers, auth=auth)
+            response = self.send("POST", "/v1/videos", content=content, model=model, record_body=body, auth=auth,
+                                 headers={**(headers or {}), "Content-Type": ctype})
+        else:
+            response = self.send("POST", "/v1/videos", json=body, model=model, headers=headers, auth=auth)
+        if not billable and response.status_code == 200:
+            self.target.budget.unplanned += 1
+        return response
 
     def create_ok(self, body: dict[str, Any], **kwargs) -> dict[str, Any]:
         response = self.create(body, **kwargs)
@@ -159,7 +163,10 @@ class Api:
     def apimart_create(self, body: dict[str, Any], billable: bool = True, **kwargs) -> httpx.Response:
         if billable:
             self.target.budget.spend(f"apimart {body.get('model')}")
-        return self.send("POST", "/v1/videos/generations", json=body, model=body.get("model"), **kwargs)
+        response = self.send("POST", "/v1/videos/generations", json=body, model=body.get("model"), **kwargs)
+        if not billable and response.status_code == 200:
+            self.target.budget.unplanned += 1
+        return response
 
     def apimart_task(self, task_id: str, **kwargs) -> httpx.Response:
         return self.send("GET", f"/v1/tasks/{task_id}", **kwargs)

@@ -100,7 +100,8 @@ def pytest_sessionfinish(session, exitstatus):
     target: Target | None = getattr(config, "_contract_target", None)
     label = target.label if target else (config.getoption("base_url") or "mock")
     spent = target.budget.spent if target else 0
-    md, js = config.stash[_REPORT].write(Path(config.getoption("report_dir")), label, spent)
+    unplanned = target.budget.unplanned if target else 0
+    md, js = config.stash[_REPORT].write(Path(config.getoption("report_dir")), label, spent, unplanned)
     terminal = config.pluginmanager.get_plugin("terminalreporter")
     if terminal:
         terminal.write_line(f"drift report: {md} and {js}")

@@ -46,7 +46,7 @@ class DriftReport:
         self.results.append({"test": nodeid, "outcome": outcome, "operation": operation or "(no call made)",
                              "model": model or "-", "message": message, "exchanges": exchanges[-3:]})
 
-    def write(self, directory: Path, target_label: str, spent: int) -> tuple[Path, Path]:
+    def write(self, directory: Path, target_label: str, spent: int, unplanned: int = 0) -> tuple[Path, Path]:
         directory.mkdir(parents=True, exist_ok=True)
         groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
         for result in self.results:
@@ -55,6 +55,7 @@ class DriftReport:
         summary = {
             "target": target_label, "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "billable_jobs_created": spent,
+            "jobs_created_by_requests_that_should_fail": unplanned,
             "tests": len(self.results), "drifted": len(drifted),
             "skipped": sum(r["outcome"] == "skipped" for r in self.results),
             "by_operation_and_model": [
@@ -80,7 +81,9 @@ class DriftReport:
         lines = [f"# Contract drift report: {verdict}", "",
                  f"- target: `{summary['target']}`", f"- run at: {summary['generated_at']}",
                  f"- tests: {summary['tests']}, drifted: {summary['drifted']}, skipped: {summary['skipped']}",
-                 f"- billable jobs created: {summary['billable_jobs_created']}", "",
+                 f"- billable jobs created: {summary['billable_jobs_created']}"
+                 + (f" (plus {summary['jobs_created_by_requests_that_should_fail']} by requests the server should "
+                    "have rejected)" if summary["jobs_created_by_requests_that_should_fail"] else ""), "",
                  "## By operation and model", "", "| operation | model | status | passed | failed | skipped |",
                  "|---|---|---|---|---|---|"]
         for row in summary["by_operation_and_model"]:

@@ -20,6 +20,8 @@ class Budget:
 
     left: int | None
     spent: int = 0
+    #: jobs created by requests that should have been rejected (a lax server bills them anyway)
+    unplanned: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def allows(self, jobs: int) -> bool:
