@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass
@@ -28,7 +28,6 @@ class MockConfig:
     journal_size: int = 10_000
     #: Frames per second of rendered MP4s (low keeps encoding cheap; duration is exact either way).
     fps: int = 1
-    extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.policy not in ("time", "polls", "manual"):

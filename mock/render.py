@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .lifecycle import poll_after_ms  # noqa: F401  (re-exported for handlers)
 from .spec import Spec
 from .store import Job
 
