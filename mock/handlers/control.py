@@ -104,6 +104,15 @@ async def advance_job(request: Request, mock) -> Response:
     return JSONResponse({"ok": True, "status": job.status})
 
 
+def _whole(body: dict, name: str, default: int, low: int, high: int) -> int:
+    """A JSON integer (8.0 is one too, as JSON Schema says) within [low, high], or a 400."""
+    value = body.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) \
+            or not low <= value <= high:
+        raise ApiError(400, f"{name}: a whole number from {low} to {high}", param=name)
+    return int(value)
+
+
 @control
 async def add_fault(request: Request, mock) -> Response:
     body = await _json(request)
@@ -113,12 +122,8 @@ async def add_fault(request: Request, mock) -> Response:
     status = body.get("status")
     if status not in (429, 500, 502, 503) or isinstance(status, bool):
         raise ApiError(400, "status: 429, 500, 502 or 503", param="status")
-    count = body.get("count", 1)
-    retry_after = body.get("retry_after", 1)
-    for name, value, high in (("count", count, 1000), ("retry_after", retry_after, 3600)):
-        if isinstance(value, bool) or not isinstance(value, int) or not (name == "retry_after" or value >= 1) \
-                or not 0 <= value <= high:
-            raise ApiError(400, f"{name}: a whole number up to {high}", param=name)
+    count = _whole(body, "count", 1, 1, 1000)
+    retry_after = _whole(body, "retry_after", 1, 0, 3600)
     for name in ("method", "path_prefix"):
         if name in body and not isinstance(body[name], str):
             raise ApiError(400, f"{name}: a string", param=name)
