@@ -43,7 +43,7 @@ async def retrieve_video(call: Call) -> Response:
     refresh(job, now, poll=True)
     call.mock.store.save(job)
     return FastJSONResponse(video_object(job, call.base_url),
-                        headers={"openai-poll-after-ms": str(poll_after_ms(job, now))})
+                            headers={"openai-poll-after-ms": str(poll_after_ms(job, now))})
 
 
 def _int_param(call: Call, name: str, default: int, low: int, high: int) -> int:
@@ -162,12 +162,12 @@ async def remix_video(call: Call) -> Response:
         raise ApiError(409, f"video is {source.status}: only a completed video can be remixed",
                        param="video_id", code="video_not_ready", rule="REMIX-COMPLETED")
     policy = request_policy(call)
+    # status="" starts the copy over at its family's initial status (Job.__post_init__)
     job = dataclasses.replace(
         source, id=video_id(source.model, call.mock.config.channel), prompt=body["prompt"], status="", progress=0,
         polls=0, completed_at=None, created_at=now, remixed_from=source.id, policy=policy.kind,
         policy_arg=policy.arg, outcome=request_outcome(call, body["prompt"]), error_message=None,
     )
-    job.status = job.initial
     call.mock.store.add(job, now)
     return FastJSONResponse(video_object(job, call.base_url))
 
