@@ -41,9 +41,14 @@ async def read_raw(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _too_deep() -> ApiError:
+    return ApiError(400, f"request body is not valid JSON: nested deeper than {MAX_DEPTH} levels",
+                    code="invalid_json")
+
+
 def _check(value: Any, depth: int = 0) -> None:
     if depth > MAX_DEPTH:
-        raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels")
+        raise _too_deep()
     if isinstance(value, dict):
         for item in value.values():
             _check(item, depth + 1)
@@ -62,16 +67,13 @@ def parse_json(raw: bytes) -> Any:
     try:
         value = orjson.loads(raw)  # rejects NaN / Infinity and lone surrogates
         _check(value)
-    except orjson.JSONDecodeError as exc:
+    except orjson.JSONDecodeError as exc:  # orjson's own depth limit (1024) is far above ours
         text = str(exc)
-        if "recursion" in text or "depth limit" in text:
-            text = f"JSON nested deeper than {MAX_DEPTH} levels"
-        elif re.search(rb"\b(NaN|-?Infinity)\b", raw):
+        if "depth limit" in text:
+            raise _too_deep() from None
+        if re.search(rb"\b(NaN|-?Infinity)\b", raw):
             text = f"NaN and Infinity are not valid JSON ({text})"
         raise ApiError(400, f"request body is not valid JSON: {text}", code="invalid_json") from None
-    except (RecursionError, ValueError) as exc:
-        raise ApiError(400, str(exc) if "deeper" in str(exc) else f"request body is not valid JSON: {exc}",
-                       code="invalid_json") from None
     return value
 
 

@@ -27,8 +27,8 @@ class Journal:
     @staticmethod
     def _entry(raw: tuple) -> dict:
         at, method, path, query, headers, key, body, status = raw
-        shown = {k.decode("latin-1"): v.decode("latin-1") for k, v in headers
-                 if k.decode("latin-1").lower() not in _HIDDEN_HEADERS}
+        names = ((k.decode("latin-1"), v) for k, v in headers)  # ASGI header names are lower-case
+        shown = {name: v.decode("latin-1") for name, v in names if name not in _HIDDEN_HEADERS}
         return {"at": at, "method": method, "path": path, "query": query.decode("latin-1"), "headers": shown,
                 "key": key, "body": body, "status": status}
 

@@ -12,7 +12,7 @@ from ..lifecycle import refresh
 from ..render import apimart_task
 from ..responses import FastJSONResponse
 from ..validation import validated_body
-from .videos import serve_bytes
+from .videos import media_of, serve_bytes
 
 DIALECT = "apimart"
 
@@ -40,21 +40,11 @@ async def get_task(call: Call) -> Response:
 async def task_file(request: Request) -> Response:
     """`result.videos[].url`: like a CDN link, it needs no key; the task id is unguessable."""
     mock = request.app.state.mock
-    task = request.path_params["task_id"]
-    job = mock.store.get_any(task)
+    job = mock.store.get_any(request.path_params["task_id"])
     try:
         if job is None or job.dialect != DIALECT:
-            raise ApiError(404, "No such file", code="not_found")
-        now = mock.clock.now()
-        refresh(job, now)
-        if job.status != "completed":
-            raise ApiError(409, f"task is {job.status}", code="video_not_ready")
-        if job.expires_at is not None and job.expires_at <= now:
-            raise ApiError(404, "the download has expired", code="expired")
-    except ApiError as exc:
-        return exc.response(DIALECT)
-    data = await mock.media.get("video", job.width, job.height, job.duration)
-    try:
+            raise ApiError(404, "No such file", code="not_found", param="task_id")
+        data = await media_of(mock, job, "video", what="task")
         return serve_bytes(data, "video/mp4", request.headers.get("range"))
     except ApiError as exc:
         return exc.response(DIALECT)

@@ -126,16 +126,16 @@ def serve_bytes(data: bytes, media_type: str, range_header: str | None) -> Respo
     return Response(data[start:end + 1], status_code=206, media_type=media_type, headers=headers)
 
 
-async def media_of(call: Call, job, kind: str) -> bytes:
-    now = call.mock.clock.now()
+async def media_of(mock, job, kind: str, what: str = "video") -> bytes:
+    """A job's media: 409 until it is completed, 404 once its download has expired."""
+    now = mock.clock.now()
+    refresh(job, now)
     if job.status != "completed":
-        refresh(job, now)
-    if job.status != "completed":
-        raise ApiError(409, f"video is {job.status}: content is available once it is completed",
-                       type="invalid_request_error", code="video_not_ready", param="video_id")
+        raise ApiError(409, f"{what} is {job.status}: content is available once it is completed",
+                       type="invalid_request_error", code="video_not_ready", param=f"{what}_id")
     if job.expires_at is not None and job.expires_at <= now:
-        raise ApiError(404, "the download has expired", code="expired", param="video_id")
-    return await call.mock.media.get(kind, job.width, job.height, job.duration)
+        raise ApiError(404, "the download has expired", code="expired", param=f"{what}_id")
+    return await mock.media.get(kind, job.width, job.height, job.duration)
 
 
 @endpoint(DIALECT)
@@ -145,7 +145,7 @@ async def download_content(call: Call) -> Response:
     kind = call.request.query_params.get("variant", "video") if call.request.scope["query_string"] else "video"
     if kind not in TYPES:
         raise ApiError(400, "variant: must be video, thumbnail or spritesheet", param="variant")
-    data = await media_of(call, job, kind)
+    data = await media_of(call.mock, job, kind)
     return serve_bytes(data, TYPES[kind], call.header(b"range"))
 
 
