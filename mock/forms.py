@@ -183,6 +183,9 @@ def coerce(spec: Spec, schema: Any, value: Any) -> Any:
     types = _types(spec, schema)
     if isinstance(value, str):
         value = _text_to(types, value)
+        if isinstance(value, str) and "array" in types and "string" not in types:
+            # A one-item list sent as repeated fields is a single field: `image_list=https://…`
+            return [coerce(spec, _items(spec, schema), value)]
         if not isinstance(value, (dict, list)):
             return value
     if isinstance(value, dict):

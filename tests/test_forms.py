@@ -51,6 +51,15 @@ def test_strings_stay_strings_where_the_schema_says_string():
     assert kling == {"cfg_scale": 0.25, "duration": "5"}
 
 
+def test_a_single_field_for_an_array_is_a_one_item_list():
+    spec = get_spec("aihubmix")
+    typed = coerce(spec, spec.schemas["KlingV16CreateRequest"], decode_fields([("image_list", "https://e.com/1.jpg")]))
+    assert typed == {"image_list": ["https://e.com/1.jpg"]}
+    two = coerce(spec, spec.schemas["KlingV16CreateRequest"],
+                 decode_fields([("image_list", "https://e.com/1.jpg"), ("image_list", "https://e.com/2.jpg")]))
+    assert two == {"image_list": ["https://e.com/1.jpg", "https://e.com/2.jpg"]}
+
+
 def test_file_part_becomes_the_object_form():
     spec = get_spec("aihubmix")
     png = b"\x89PNG\r\n\x1a\n" + b"rest"
