@@ -1,0 +1,64 @@
+"""The five states a contract check can end in, as the drift report shows them.
+
+- `conforms`    : the check ran and the target matched the spec (the test passed).
+- `drift`       : the target differs from the spec and the difference is not recorded (the test failed).
+- `known`       : a recorded docs-vs-production difference (`x-known-differences` in the spec), or a
+                  rule whose production behaviour is unconfirmed (`x-rules/<id>/production/status`):
+                  reported, never fails the run. Call `known(...)`.
+- `incident`    : the run could not check: its own key rejected, balance, 429/503, 5xx outages,
+                  timeouts, transport errors. Reported with the exchange, never as drift. Call
+                  `incident(...)`.
+- `not checked` : the budget did not allow it, or the target cannot do it (no control plane, no
+                  second key). Call `not_checked(...)`.
+
+Tests raise these through the functions below; the report (report.py) reads the state from the
+exception, not from the test's name.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+import pytest
+
+
+class Known(pytest.skip.Exception):
+    """A recorded difference or an unconfirmed rule: shown as `known`, does not fail the run."""
+
+    def __init__(self, reason: str, *, rule: str | None = None, difference: str | None = None,
+                 evidence: list[str] | None = None) -> None:
+        super().__init__(f"known: {reason}", allow_module_level=False)
+        self.reason = reason
+        self.rule = rule
+        self.difference = difference
+        self.evidence = evidence or []
+
+
+class Incident(pytest.skip.Exception):
+    """The run could not check (outage, throttling, balance, own key rejected, transport error)."""
+
+    def __init__(self, reason: str, *, exchange: dict[str, Any] | None = None) -> None:
+        super().__init__(f"incident: {reason}", allow_module_level=False)
+        self.reason = reason
+        self.exchange = exchange
+
+
+class NotChecked(pytest.skip.Exception):
+    """Budget, or a target that cannot do this (no control plane, no second key)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"not checked: {reason}", allow_module_level=False)
+        self.reason = reason
+
+
+def known(reason: str, *, rule: str | None = None, difference: str | None = None,
+          evidence: list[str] | None = None) -> NoReturn:
+    raise Known(reason, rule=rule, difference=difference, evidence=evidence)
+
+
+def incident(reason: str, *, exchange: dict[str, Any] | None = None) -> NoReturn:
+    raise Incident(reason, exchange=exchange)
+
+
+def not_checked(reason: str) -> NoReturn:
+    raise NotChecked(reason)
