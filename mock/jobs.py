@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from . import ids
 from .errors import ApiError
 from .lifecycle import Policy
-from .render import RenderError, echo, plan
+from .render import RenderError, echo, has_audio, plan
 from .spec import Spec
 from .store import Job
 
@@ -46,5 +46,5 @@ def new_job(call: Call, spec: Spec, variant: str, body: dict[str, Any], *, diale
         size=echo(spec, variant, body, "size"), seconds=echo(spec, variant, body, "seconds"),
         initial=initial, created_at=call.mock.clock.now(), policy=policy.kind, policy_arg=policy.arg,
         ttl=int(ttl), delete_supported=spec.extension(variant, "x-delete", "supported") != "not_supported",
-        outcome=request_outcome(call, prompt),
+        outcome=request_outcome(call, prompt), audio=has_audio(spec, variant, body),
     )

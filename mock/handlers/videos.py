@@ -119,7 +119,7 @@ async def media_of(mock, job, kind: str, what: str = "video") -> bytes:
                        code="video_not_ready", param=f"{what}_id")
     if job.expires_at is not None and job.expires_at <= now:
         raise ApiError(404, "the download has expired", code="expired", param=f"{what}_id")
-    return await mock.media.get(kind, job.width, job.height, job.duration)
+    return await mock.media.get(kind, job.width, job.height, job.duration, job.audio)
 
 
 @endpoint(DIALECT)
