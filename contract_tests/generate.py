@@ -287,6 +287,25 @@ def violations(name: str, schema_name: str) -> list[Violation]:
 
 
 # ------------------------------------------------------------------------------------ oracle
+def expected_audio(name: str, variant: str, body: dict[str, Any]) -> bool:
+    """Whether the spec's `x-audio` gives this request a soundtrack (absent: silent).
+
+    An oracle written from the spec's description of x-audio, independent of the mock's code.
+    """
+    schema = schemas(name)[variant]
+    rule = schema.get("x-audio", False)
+    if not isinstance(rule, dict):
+        return rule is True
+    merge = schema.get("x-render", {}).get("merge")
+    params = dict(body)
+    if merge and isinstance(body.get(merge), dict):
+        params = {**body[merge], **{k: v for k, v in body.items() if k != merge}}
+    value = params.get(rule["param"])
+    if value is None:
+        value = rule.get("default", resolve(name, schema["properties"].get(rule["param"], {})).get("default"))
+    return value == rule["when"] if "when" in rule else value is True
+
+
 def expected_render(name: str, variant: str, body: dict[str, Any]) -> tuple[int, int, int]:
     """What the spec's `x-render` says this request renders at: (width, height, seconds).
 

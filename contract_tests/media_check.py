@@ -17,6 +17,19 @@ def probe_mp4(data: bytes) -> tuple[int, int, float, int]:
         return stream.width, stream.height, seconds, frames
 
 
+def probe_audio(data: bytes) -> tuple[str, float, int] | None:
+    """(codec, seconds, decoded samples) of the MP4's first audio stream, or None when it has none."""
+    import av
+
+    with av.open(io.BytesIO(data)) as container:
+        if not container.streams.audio:
+            return None
+        stream = container.streams.audio[0]
+        samples = sum(frame.samples for frame in container.decode(stream))
+        seconds = float(stream.duration * stream.time_base) if stream.duration else samples / stream.rate
+        return stream.codec_context.name, seconds, samples
+
+
 def image_format(data: bytes) -> str:
     from PIL import Image
 

@@ -60,10 +60,15 @@ def test_task_states_and_result(api, keyed, target):
 def test_unknown_task_is_404_with_integer_code(api, keyed):
     response = api.apimart_task("task_00000000000000000000000000")
     assert response.status_code == 404
-    assert isinstance(response.json()["error"]["code"], int)
+    assert response.json()["error"]["code"] == 404  # APM-07's shape: the HTTP status as an integer
 
 
-def test_no_key_is_401_with_integer_code(api):
+def test_no_key_is_401_in_the_gateway_shape(api):
+    """APM-06 (a live probe): code "", param "", type apimart_error, and the request id both in the
+    message and in the X-Oneapi-Request-Id header."""
     response = api.send("POST", "/v1/videos/generations", auth=False, json={"model": "sora-2-preview", "prompt": "p"})
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == 401
+    error = response.json()["error"]
+    assert (error["code"], error["param"], error["type"]) == ("", "", "apimart_error"), error
+    request_id = response.headers.get("x-oneapi-request-id")
+    assert request_id and error["message"].endswith(f"(request id: {request_id})"), (error, response.headers)

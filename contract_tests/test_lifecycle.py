@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 
 from . import generate
-from .media_check import probe_mp4
+from .media_check import probe_audio, probe_mp4
 
 ORDER = {"queued": 0, "in_progress": 1, "completed": 2, "failed": 2}
 VARIANT_MODELS = {}
@@ -80,3 +80,9 @@ def check_job(api, variant: str, body: dict) -> None:
     got = probe_mp4(response.content)
     assert got[:2] == (width, height), f"MP4 is {got[0]}x{got[1]}, the job says {width}x{height}"
     assert abs(got[2] - seconds) < 0.5, f"MP4 lasts {got[2]:.2f}s, the job says {seconds}s"
+    sound = probe_audio(response.content)
+    if generate.expected_audio("aihubmix", variant, body):  # the spec's x-audio (inferred, see there)
+        assert sound is not None, f"{model}: the spec gives this request sound (x-audio); the MP4 has no audio stream"
+        assert abs(sound[1] - seconds) < 0.5, f"the soundtrack lasts {sound[1]:.2f}s, the video {seconds}s"
+    else:
+        assert sound is None, f"{model}: the spec gives this request no sound (x-audio); the MP4 has {sound}"

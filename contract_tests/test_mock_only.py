@@ -82,3 +82,81 @@ def test_reset_forgets_everything(api, control):
     job = api.create_ok(SORA)
     control.control("POST", "/reset")
     assert api.get(job["id"]).status_code == 404
+
+
+def _fault_examples() -> dict[str, tuple[int, dict]]:
+    """The spec's gateway faults: name -> (status, production's body), read from openapi/ (black-box)."""
+    from . import generate
+
+    doc = generate.document("aihubmix")
+    out = {}
+    for response in doc["components"]["responses"].values():
+        for media in response.get("content", {}).values():
+            for example in media.get("examples", {}).values():
+                marker = example.get("x-mock-fault")
+                if marker:
+                    out[marker["name"]] = (marker["status"], marker.get("message"), example["value"])
+    return out
+
+
+FAULTS = _fault_examples()
+
+
+def _production_text(template: str | None, example: dict, **fill: str) -> str:
+    """The message production sends, without its tid: the example's, or the spec's template filled."""
+    if template:
+        for name, value in fill.items():
+            template = template.replace("{" + name + "}", value)
+        return template
+    return example["error"]["message"].split(" (tid: ")[0]
+
+
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_named_fault_by_header_answers_production_body(api, control, name):
+    status, template, example = FAULTS[name]
+    response = api.send("POST", "/v1/videos", headers={"X-Mock-Fault": name},
+                        json={**SORA, "model": "sora-2-pro"})
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error", "type"} and set(body["error"]) == {"message", "type"}, body
+    assert body["error"]["type"] == example["error"]["type"]
+    tid = response.headers["x-request-id"]
+    want = _production_text(template, example, model="sora-2-pro", key_tail=api.key[-6:])
+    assert body["error"]["message"] == f"{want} (tid: {tid})"
+    assert "retry-after" not in response.headers, "no production evidence shows a Retry-After"
+    assert api.list().json()["data"] == [], "a fault must not create a job"
+
+
+def test_named_fault_queued_by_the_control_plane(api, control):
+    control.control("POST", "/faults", json={"fault": "balance", "count": 2, "method": "POST"})
+    status, _, example = FAULTS["balance"]
+    for _ in range(2):
+        response = api.send("POST", "/v1/videos", json=SORA)
+        assert response.status_code == status
+        assert response.json()["error"]["message"].startswith(example["error"]["message"])
+    assert api.send("GET", "/v1/videos").status_code == 200  # method-matched: a GET is not taken
+    assert api.send("POST", "/v1/videos", json=SORA).status_code == 200
+
+
+def test_unknown_fault_name_is_400_listing_the_names(api, control):
+    response = api.send("GET", "/v1/videos", headers={"X-Mock-Fault": "gremlins"})
+    assert response.status_code == 400 and "X-Mock-Fault" in response.json()["error"]["message"]
+    for name in FAULTS:
+        assert name in response.json()["error"]["message"]
+    response = control.client.post("/__mock/faults", json={"fault": "gremlins"})
+    assert response.status_code == 400 and "fault" in response.json()["error"]["message"]
+
+
+def test_every_answer_has_a_request_id(api, control):
+    """x-request-id (AHM-30, AHM-33) on successes and errors; an error's message ends with the same tid."""
+    ok = api.list()
+    bad = api.send("POST", "/v1/videos", json={**SORA, "seconds": "5"})
+    missing = api.get("eyJub3QiOiJoZXJlIn0channel1")
+    ids = [r.headers.get("x-request-id") for r in (ok, bad, missing)]
+    assert all(i and i.isdigit() and len(i) == 31 for i in ids), ids
+    assert len(set(ids)) == 3
+    for response in (bad, missing):
+        assert response.json()["error"]["message"].endswith(f"(tid: {response.headers['x-request-id']})")
+    assert bad.headers["x-mock-rule"] == "SORA-SECONDS" and "[rule SORA-SECONDS]" in bad.json()["error"]["message"]
+    task = api.apimart_task("task_00000000000000000000000000")
+    assert task.headers.get("x-oneapi-request-id")

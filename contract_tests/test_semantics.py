@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from .media_check import image_format
@@ -26,7 +28,16 @@ def assert_error_shape(response, status: int | tuple) -> dict:
 def test_no_key_is_401(api, method, path):
     response = api.send(method, path.replace("{id}", UNKNOWN_ID), auth=False,
                         json={"model": "sora-2", "prompt": "p"} if method == "POST" else None)
-    assert_error_shape(response, 401)
+    error = assert_error_shape(response, 401)
+    if path.startswith(("/v1/videos/generations", "/v1/tasks")):
+        # APM-06 (a live probe, verbatim): the gateway's body, its request id in the message and a header
+        assert (error.get("code"), error.get("param"), error.get("type")) == ("", "", "apimart_error"), error
+        request_id = response.headers.get("x-oneapi-request-id")
+        assert request_id and error["message"].endswith(f"(request id: {request_id})"), (error, response.headers)
+    else:
+        # AHM-04/05: the gateway's own type, a tid in the message, no `code` or `param` member
+        assert error.get("type") == "Aihubmix_api_error" and "code" not in error and "param" not in error, error
+        assert re.search(r"\(tid: ?[^)]+\)$", error["message"]), error
 
 
 @pytest.mark.parametrize("header", ["Bearer", "Basic c2stdGVzdA==", "Bearer two words", "sk-no-scheme"])

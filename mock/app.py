@@ -17,18 +17,30 @@ from starlette.responses import Response
 from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
+from . import ids
 from .config import MockConfig
+from .errors import ApiError, error_response
 from .handlers import apimart, control, videos
-from .responses import FastJSONResponse
 from .state import MockState
 
 log = logging.getLogger("aihubmix_mock")
 
 
-def _error(status: int, message: str, code: str, headers: dict | None = None) -> Response:
-    body = {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": code},
-            "type": "error"}
-    return FastJSONResponse(body, status_code=status, headers=headers)
+def _dialect(path: str) -> str:
+    if path.startswith("/__mock"):
+        return "control"
+    if path.startswith(("/v1/tasks", "/v1/videos/generations", "/apimart/")):
+        return "apimart"
+    return "aihubmix"
+
+
+def _error(scope: Scope, status: int, message: str, code: str, headers: dict | None = None) -> Response:
+    """An error outside any handler (no route, wrong method, a bug), in the path's dialect."""
+    dialect = _dialect(scope.get("path", ""))
+    request_id = None
+    if dialect != "control":
+        request_id = ids.request_id(scope["app"].state.mock.clock.now(), dialect)
+    return error_response(ApiError(status, message, code=code, headers=headers), dialect, request_id)
 
 
 class Dispatch:
@@ -45,7 +57,7 @@ class Dispatch:
         request = Request(scope, receive, send)
         handler = self.table.get(scope["method"])
         if handler is None:
-            response = _error(405, f"method {scope['method']} is not allowed on {scope['path']}",
+            response = _error(scope, 405, f"method {scope['method']} is not allowed on {scope['path']}",
                               "method_not_allowed", {"Allow": self.allow})
         else:
             response = await handler(request)
@@ -81,7 +93,7 @@ ROUTES = [
 
 async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] == "http":
-        await _error(404, f"no route for {scope['method']} {scope['path']}", "not_found")(scope, receive, send)
+        await _error(scope, 404, f"no route for {scope['method']} {scope['path']}", "not_found")(scope, receive, send)
 
 
 class MockApp:
@@ -97,11 +109,11 @@ class MockApp:
         try:
             await self.router(scope, receive, send)
         except HTTPException as exc:  # from Starlette's own machinery, e.g. a malformed request
-            await _error(exc.status_code, str(exc.detail), "invalid_request", exc.headers)(scope, receive, send)
+            await _error(scope, exc.status_code, str(exc.detail), "invalid_request", exc.headers)(scope, receive, send)
         except Exception:  # a bug in the mock must still answer, and say so
             log.exception("unexpected error in %s %s", scope.get("method"), scope.get("path"))
             if scope["type"] == "http":
-                await _error(500, "internal error in the mock (a bug: please report it)", "server_error")(
+                await _error(scope, 500, "internal error in the mock (a bug: please report it)", "server_error")(
                     scope, receive, send)
 
 

@@ -1,4 +1,5 @@
-"""What every API route shares: faults, the bearer key, the journal and JSON errors.
+"""What every API route shares: the `X-Mock-*` directives, the bearer key, faults, the request id,
+the journal and JSON errors.
 
 A plain decorator instead of middleware: it costs one function call, where Starlette's
 BaseHTTPMiddleware costs a task and a stream per request.
@@ -7,16 +8,21 @@ BaseHTTPMiddleware costs a task and a stream per request.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from . import ids
 from .auth import owner_of
-from .errors import ApiError
-from .journal import fault_error
+from .bodies import read_raw
+from .directives import NONE, Directives
+from .errors import REQUEST_ID_HEADER, ApiError, error_response
+from .faults import FaultKind, fault_error
 from .state import MockState
 
 log = logging.getLogger("aihubmix_mock")
@@ -31,6 +37,8 @@ class Call:
     key: str
     owner: str
     headers: dict[bytes, bytes]
+    directives: Directives = NONE
+    request_id: str = ""
     journal_body: Any = field(default=None)
 
     def header(self, name: bytes) -> str | None:
@@ -56,33 +64,79 @@ class Call:
 Handler = Callable[[Call], Awaitable[Response]]
 
 
+async def _model_hint(request: Request, mock: MockState) -> str | None:
+    """The model a request is about, for a fault message that names it: from the id in the path,
+    else from the body's `model` (JSON or a multipart field; the body is kept for the handler)."""
+    for name in ("video_id", "task_id"):
+        if name in request.path_params:
+            return ids.model_of(request.path_params[name])
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in ("application/json", "multipart/form-data"):
+        return None
+    try:
+        raw = await read_raw(request, mock.config.max_body_bytes)
+    except ApiError:
+        return None
+    request._body = raw  # Request.stream() replays it to the handler
+    if media == "multipart/form-data":
+        match = _FORM_MODEL.search(raw)
+        return match.group(1).decode("utf-8", "replace") if match else None
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    model = body.get("model") if isinstance(body, dict) else None
+    return model if isinstance(model, str) else None
+
+
+_FORM_MODEL = re.compile(rb'name="model"\r\n(?:[^\r\n]+\r\n)*\r\n([^\r\n]{1,200})\r\n')
+
+
+async def _fault(call: Call) -> ApiError | None:
+    """The fault this request answers with: asked for by header, else queued by the control plane."""
+    mock, scope = call.mock, call.request.scope
+    retry_after: int | None = None
+    kind: FaultKind | None = None
+    if call.directives.fault is not None:
+        kind = mock.fault_kinds[call.directives.fault]
+        if call.directives.fault == "429":
+            retry_after = 1  # the mock's convenience for retry tests; production shows none (AHM-07)
+    else:
+        queued = mock.faults.take(scope["method"], scope["path"])
+        if queued is None:
+            return None
+        kind, retry_after = queued.kind, queued.retry_after
+    model = await _model_hint(call.request, mock) if "{model}" in kind.message else None
+    return fault_error(kind, retry_after=retry_after, model=model, key=call.key)
+
+
 def endpoint(dialect: str) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+    id_header = REQUEST_ID_HEADER[dialect]
+
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def route(request: Request) -> Response:
             mock: MockState = request.app.state.mock
             scope = request.scope
             headers = dict(scope["headers"])  # ASGI servers lower-case the names; one dict, many look-ups
+            request_id = ids.request_id(mock.clock.now(), dialect)
             call = None
             key = None
             try:
-                injected = headers.get(b"x-mock-fault")
-                if injected:
-                    if injected not in (b"429", b"500", b"502", b"503"):
-                        raise ApiError(400, "X-Mock-Fault takes 429, 500, 502 or 503", param="X-Mock-Fault")
-                    raise fault_error(int(injected))
-                queued = mock.faults.take(scope["method"], scope["path"])
-                if queued is not None:
-                    raise queued
+                directives = Directives.parse(headers, mock.policy, mock.fault_kinds)
                 auth = headers.get(b"authorization")
                 key = mock.keys(auth.decode("latin-1") if auth is not None else None)
-                call = Call(request, mock, key, owner_of(key), headers)
+                call = Call(request, mock, key, owner_of(key), headers, directives, request_id)
+                fault = await _fault(call)
+                if fault is not None:
+                    raise fault
                 response = await handler(call)
+                response.headers[id_header] = request_id
             except ApiError as exc:
-                response = exc.response(dialect)
+                response = error_response(exc, dialect, request_id)
             except Exception:  # a bug in the mock must still answer, and say so
                 log.exception("unexpected error in %s %s", request.method, request.url.path)
-                response = ApiError(500, "internal error in the mock (a bug: please report it)",
-                                    type="server_error").response(dialect)
+                response = error_response(ApiError(500, "internal error in the mock (a bug: please report it)"),
+                                          dialect, request_id)
             mock.journal.record(mock.clock.now(), scope, key, call.journal_body if call else None,
                                 response.status_code)
             return response

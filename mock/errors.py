@@ -1,13 +1,24 @@
-"""API errors and the two dialects' error bodies.
+"""The one error vocabulary: `ApiError`, raised anywhere below a route, and `error_response`, the one
+writer of error bodies for AIHubMix, APIMart and the control plane.
 
-AIHubMix (api-facts.md): `{"error": {"message", "type"}, "type": "error"}`; the mock adds OpenAI's
-`param` and `code` so a client sees which field broke which rule. APIMart: `{"error": {"code": <http
-status>, "message", "type"}}` with its fixed type names.
+AIHubMix (fixtures/production AHM-03..06, the gateway's error writer AHM-08):
+`{"error": {"message": "… (tid: <request id>)", "type": "Aihubmix_api_error"}, "type": "error"}`,
+no `code`, no `param`. The one documented exception is the Kling delete's `code: not_supported`
+(002:396), sent as `wire_code`.
+APIMart: errors of its gateway layer (auth, rate limits, injected faults) as captured in APM-06:
+`{"error": {"code": "", "message": "… (request id: <id>)", "param": "", "type": "apimart_error"}}`;
+the others as its documents show them (APM-07): `{"error": {"code": <http status>, "message", "type"}}`.
+Control plane: `{"error": {"message", "type", "param"}}` (openapi/control-plane.yaml).
+
+The mock's help never goes into members production does not send: the rule id is in the message
+(`… [rule SORA-SECONDS]`) and in the headers `X-Mock-Rule` and `X-Mock-Param`.
 """
 
 from __future__ import annotations
 
 from .responses import FastJSONResponse
+
+GATEWAY_TYPE = "Aihubmix_api_error"
 
 APIMART_TYPES = {
     400: "invalid_request_error",
@@ -23,13 +34,23 @@ APIMART_TYPES = {
     503: "server_error",
 }
 
+# The response header that carries each dialect's request id (AHM-30, AHM-33; APM-06).
+REQUEST_ID_HEADER = {"aihubmix": "x-request-id", "apimart": "X-Oneapi-Request-Id"}
+
 
 class ApiError(Exception):
-    """Raised anywhere below a handler; `endpoint` turns it into the dialect's JSON body."""
+    """Raised anywhere below a route; the route writes it in its dialect with `error_response`.
 
-    def __init__(self, status: int, message: str, *, type: str = "invalid_request_error",  # noqa: A002
+    `param` and `code` are the mock's own labels (the field at fault, a machine-readable reason):
+    `param` travels in the `X-Mock-Param` header, `code` in no body. `wire_code` is a code the
+    API itself sends (documented). `gateway` marks errors of the gateway layer (auth, rate limits,
+    injected faults), which APIMart writes in its gateway's shape.
+    """
+
+    def __init__(self, status: int, message: str, *, type: str | None = None,  # noqa: A002
                  param: str | None = None, code: str | None = None, rule: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, wire_code: str | None = None,
+                 gateway: bool = False) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
@@ -38,19 +59,49 @@ class ApiError(Exception):
         self.code = code
         self.rule = rule
         self.headers = headers or {}
+        self.wire_code = wire_code
+        self.gateway = gateway
 
-    def body(self, dialect: str) -> dict:
-        message = f"{self.message} [rule {self.rule}]" if self.rule else self.message
+    @property
+    def text(self) -> str:
+        return f"{self.message} [rule {self.rule}]" if self.rule else self.message
+
+    def body(self, dialect: str, request_id: str | None = None) -> dict:
         if dialect == "apimart":
-            err = {"code": self.status, "message": message, "type": APIMART_TYPES.get(self.status, self.type)}
-            if self.param:
-                err["param"] = self.param
-            return {"error": err}
-        return {"error": {"message": message, "type": self.type, "param": self.param, "code": self.code},
-                "type": "error"}
+            if self.gateway or self.status == 401:
+                suffix = f" (request id: {request_id})" if request_id else ""
+                return {"error": {"code": "", "message": self.text + suffix, "param": "", "type": "apimart_error"}}
+            return {"error": {"code": self.status, "message": self.text,
+                              "type": self.type or APIMART_TYPES.get(self.status, "invalid_request_error")}}
+        if dialect == "control":
+            return {"error": {"message": self.text, "type": self.type or "invalid_request_error",
+                              "param": self.param}}
+        suffix = f" (tid: {request_id})" if request_id else ""
+        error: dict = {"message": self.text + suffix, "type": self.type or GATEWAY_TYPE}
+        if self.wire_code:
+            error["code"] = self.wire_code
+        return {"error": error, "type": "error"}
 
-    def response(self, dialect: str) -> FastJSONResponse:
-        return FastJSONResponse(self.body(dialect), status_code=self.status, headers=self.headers)
+    def response(self, dialect: str, request_id: str | None = None) -> FastJSONResponse:
+        return error_response(self, dialect, request_id)
+
+
+def error_response(exc: ApiError, dialect: str, request_id: str | None = None) -> FastJSONResponse:
+    """The one writer: the dialect's body, the error's own headers, the request id and the mock's help."""
+    headers = dict(exc.headers)
+    if exc.rule:
+        headers["X-Mock-Rule"] = exc.rule
+    if exc.param:
+        headers["X-Mock-Param"] = _header_safe(exc.param)
+    if request_id and dialect in REQUEST_ID_HEADER:
+        headers[REQUEST_ID_HEADER[dialect]] = request_id
+    return FastJSONResponse(exc.body(dialect, request_id), status_code=exc.status, headers=headers)
+
+
+def _header_safe(text: str) -> str:
+    """Visible ASCII only: a parameter name comes from the client and may hold anything."""
+    escaped = text.encode("ascii", "backslashreplace").decode("ascii")
+    return "".join(c if " " <= c <= "~" else f"\\x{ord(c):02x}" for c in escaped)[:200]
 
 
 def not_found(what: str = "video") -> ApiError:
@@ -59,5 +110,5 @@ def not_found(what: str = "video") -> ApiError:
 
 
 def unauthorized(message: str) -> ApiError:
-    # The gateway's own errors use this type (api-facts: 401 "no key provided", "Invalid token").
-    return ApiError(401, message, type="Aihubmix_api_error", code="invalid_api_key")
+    # The gateway's own errors (AHM-04 "no key provided", AHM-05 "Invalid token").
+    return ApiError(401, message, code="invalid_api_key", gateway=True)

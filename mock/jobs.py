@@ -2,34 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import ids
-from .endpoint import Call
 from .errors import ApiError
 from .lifecycle import Policy
-from .render import RenderError, echo, plan
+from .render import RenderError, echo, has_audio, plan
 from .spec import Spec
 from .store import Job
+
+if TYPE_CHECKING:  # the type only: the X-Mock-* directives come parsed on the Call
+    from .endpoint import Call
 
 FAIL_MARKER = "[mock:fail]"
 
 
 def request_policy(call: Call) -> Policy:
-    header = call.header(b"x-mock-policy")
-    if not header:
-        return call.mock.policy
-    try:
-        return Policy.parse(header, call.mock.policy)
-    except ValueError as exc:
-        raise ApiError(400, str(exc), param="X-Mock-Policy", code="invalid_header") from None
+    return call.directives.policy or call.mock.policy
 
 
 def request_outcome(call: Call, prompt: str) -> str:
-    header = call.header(b"x-mock-outcome")
-    if header is not None and header not in ("completed", "failed"):
-        raise ApiError(400, "X-Mock-Outcome takes completed or failed", param="X-Mock-Outcome", code="invalid_header")
-    if header == "failed" or FAIL_MARKER in prompt:
+    if call.directives.outcome == "failed" or FAIL_MARKER in prompt:
         return "failed"
     return "completed"
 
@@ -53,5 +46,5 @@ def new_job(call: Call, spec: Spec, variant: str, body: dict[str, Any], *, diale
         size=echo(spec, variant, body, "size"), seconds=echo(spec, variant, body, "seconds"),
         initial=initial, created_at=call.mock.clock.now(), policy=policy.kind, policy_arg=policy.arg,
         ttl=int(ttl), delete_supported=spec.extension(variant, "x-delete", "supported") != "not_supported",
-        outcome=request_outcome(call, prompt),
+        outcome=request_outcome(call, prompt), audio=has_audio(spec, variant, body),
     )

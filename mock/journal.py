@@ -1,12 +1,10 @@
-"""The request journal (what clients sent) and queued faults (what the mock answers instead)."""
+"""The request journal: what clients sent (queued faults live in faults.py)."""
 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 
 from .auth import redact
-from .errors import ApiError
 
 _HIDDEN_HEADERS = {"authorization", "cookie", "x-api-key", "proxy-authorization"}
 
@@ -40,46 +38,3 @@ class Journal:
 
     def clear(self) -> None:
         self._entries.clear()
-
-
-@dataclass
-class Fault:
-    status: int
-    count: int
-    retry_after: int = 1
-    method: str | None = None
-    path_prefix: str | None = None
-
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method.upper() == method) and \
-               (self.path_prefix is None or path.startswith(self.path_prefix))
-
-
-def fault_error(status: int, retry_after: int = 1) -> ApiError:
-    if status == 429:
-        return ApiError(429, "Rate limit reached (injected by the mock)", type="rate_limit_error",
-                        code="rate_limit_exceeded", headers={"Retry-After": str(retry_after)})
-    return ApiError(status, "no_valid_channel_error (injected by the mock)", type="Aihubmix_api_error",
-                    code="server_error")
-
-
-class Faults:
-    def __init__(self) -> None:
-        self._queue: list[Fault] = []
-
-    def add(self, fault: Fault) -> None:
-        self._queue.append(fault)
-
-    def clear(self) -> None:
-        self._queue.clear()
-
-    def take(self, method: str, path: str) -> ApiError | None:
-        if not self._queue:
-            return None
-        for fault in self._queue:
-            if fault.matches(method, path):
-                fault.count -= 1
-                if fault.count <= 0:
-                    self._queue.remove(fault)
-                return fault_error(fault.status, fault.retry_after)
-        return None

@@ -1,6 +1,8 @@
 """Real media for a job: an H.264 MP4 of the job's frame size and duration, a WebP thumbnail and a
-JPEG spritesheet. Rendered once per (kind, width, height, seconds), kept in memory (and on disk when
-a cache folder is given), so a repeated download never re-encodes.
+JPEG spritesheet. The MP4 carries an AAC soundtrack exactly when the job has sound (the spec's
+`x-audio`): a quiet 440 Hz tone, mono at 8 kHz, as long as the video. Rendered once per (kind,
+width, height, seconds, fps, audio), kept in memory (and on disk when a cache folder is given), so a
+repeated download never re-encodes.
 """
 
 from __future__ import annotations
@@ -8,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import math
 import os
+import struct
 from collections import OrderedDict
 from pathlib import Path
 
@@ -31,7 +35,35 @@ def _frame_image(width: int, height: int, index: int, total: int):
     return image
 
 
-def render_mp4(width: int, height: int, seconds: int, fps: int = 1) -> bytes:
+AUDIO_RATE = 8000      # Hz: the lowest common AAC rate keeps encoding cheap
+_AUDIO_FRAME = 1024    # samples per AAC frame
+# One second of a quiet 440 Hz tone (440 whole cycles, so it repeats seamlessly), float32 mono.
+_TONE = struct.pack(f"<{AUDIO_RATE}f", *(0.1 * math.sin(2 * math.pi * 440 * n / AUDIO_RATE)
+                                         for n in range(AUDIO_RATE)))
+_TONE_TWICE = _TONE + _TONE  # any frame's samples are one slice of it
+
+
+def _encode_audio(container, stream, seconds: int) -> None:
+    from fractions import Fraction
+
+    import av
+
+    total, pts = max(1, seconds) * AUDIO_RATE, 0
+    while pts < total:
+        count = min(_AUDIO_FRAME, total - pts)
+        start = (pts % AUDIO_RATE) * 4
+        data = _TONE_TWICE[start:start + count * 4]
+        frame = av.AudioFrame(format="fltp", layout="mono", samples=count)
+        frame.planes[0].update(data)
+        frame.sample_rate, frame.pts, frame.time_base = AUDIO_RATE, pts, Fraction(1, AUDIO_RATE)
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        pts += count
+    for packet in stream.encode():
+        container.mux(packet)
+
+
+def render_mp4(width: int, height: int, seconds: int, fps: int = 1, audio: bool = False) -> bytes:
     import av
 
     out = io.BytesIO()
@@ -40,6 +72,10 @@ def render_mp4(width: int, height: int, seconds: int, fps: int = 1) -> bytes:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = {"preset": "ultrafast", "crf": "35"}
+        sound = None
+        if audio:  # every stream is added before the first packet is muxed
+            sound = container.add_stream("aac", rate=AUDIO_RATE)
+            sound.layout = "mono"
         for index in range(frames):
             frame = av.VideoFrame.from_image(_frame_image(width, height, index, frames))
             frame.pts = index
@@ -47,6 +83,8 @@ def render_mp4(width: int, height: int, seconds: int, fps: int = 1) -> bytes:
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
+        if sound is not None:
+            _encode_audio(container, sound, seconds)
     return out.getvalue()
 
 
@@ -97,8 +135,9 @@ class MediaCache:
         if self.cache_dir is None:
             return None
         digest = hashlib.sha256(repr(key).encode()).hexdigest()[:16]
-        kind, width, height, seconds, fps = key
-        return self.cache_dir / f"{kind}-{width}x{height}-{seconds}s-{fps}fps-{digest}.bin"
+        kind, width, height, seconds, fps, audio = key
+        sound = "-aac" if audio else ""
+        return self.cache_dir / f"{kind}-{width}x{height}-{seconds}s-{fps}fps{sound}-{digest}.bin"
 
     def _remember(self, key: tuple, data: bytes) -> None:
         self._mem[key] = data
@@ -108,11 +147,12 @@ class MediaCache:
             self._size -= len(dropped)
 
     def _render(self, key: tuple) -> bytes:
-        kind, width, height, seconds, fps = key
+        kind, width, height, seconds, fps, audio = key
         path = self._disk_path(key)
         if path is not None and path.is_file():
             return path.read_bytes()
-        data = render_mp4(width, height, seconds, fps) if kind == "video" else RENDERERS[kind](width, height, seconds)
+        data = render_mp4(width, height, seconds, fps, audio) if kind == "video" \
+            else RENDERERS[kind](width, height, seconds)
         self.renders += 1
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -121,18 +161,21 @@ class MediaCache:
             tmp.replace(path)
         return data
 
-    def cached(self, kind: str, width: int, height: int, seconds: int) -> bytes | None:
-        key = (kind, width, height, seconds, self.fps)
+    def _key(self, kind: str, width: int, height: int, seconds: int, audio: bool) -> tuple:
+        return (kind, width, height, seconds, self.fps, audio and kind == "video")
+
+    def cached(self, kind: str, width: int, height: int, seconds: int, audio: bool = False) -> bytes | None:
+        key = self._key(kind, width, height, seconds, audio)
         data = self._mem.get(key)
         if data is not None:
             self._mem.move_to_end(key)
         return data
 
-    async def get(self, kind: str, width: int, height: int, seconds: int) -> bytes:
-        data = self.cached(kind, width, height, seconds)
+    async def get(self, kind: str, width: int, height: int, seconds: int, audio: bool = False) -> bytes:
+        data = self.cached(kind, width, height, seconds, audio)
         if data is not None:
             return data
-        key = (kind, width, height, seconds, self.fps)
+        key = self._key(kind, width, height, seconds, audio)
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:  # concurrent first downloads wait for one encode
             data = self._mem.get(key)

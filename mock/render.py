@@ -66,6 +66,18 @@ def plan(spec: Spec, variant: str, body: dict[str, Any]) -> tuple[int, int, int]
     return width, height, seconds
 
 
+def has_audio(spec: Spec, variant: str, body: dict[str, Any]) -> bool:
+    """Whether the video has a soundtrack, by the variant's `x-audio` (absent: silent)."""
+    rule = spec.extension(variant, "x-audio", False)
+    if not isinstance(rule, dict):
+        return rule is True
+    name = rule["param"]
+    value = merged_params(spec, variant, body).get(name)
+    if value is None:
+        value = rule.get("default", spec.default_of(variant, name))
+    return value == rule["when"] if "when" in rule else value is True
+
+
 def echo(spec: Spec, variant: str, body: dict[str, Any], prop: str) -> str | None:
     value = body.get(prop, spec.default_of(variant, prop))
     return None if value is None else str(value)

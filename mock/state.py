@@ -5,7 +5,8 @@ from __future__ import annotations
 from .auth import KeyCheck
 from .clock import Clock
 from .config import MockConfig
-from .journal import Faults, Journal
+from .faults import Faults, catalogue
+from .journal import Journal
 from .lifecycle import Policy, refresh
 from .media import MediaCache
 from .spec import get_spec
@@ -32,6 +33,7 @@ class MockState:
         self.media = MediaCache(fps=config.fps, cache_dir=config.media_cache_dir)
         self.journal = Journal(config.journal_size)
         self.faults = Faults()
+        self.fault_kinds = catalogue(self.aihubmix)  # X-Mock-Fault names -> production's answers
 
     def reset(self) -> None:
         self.store.clear()

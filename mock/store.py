@@ -1,10 +1,13 @@
 """Jobs, filed per owner (a digest of the key), bounded by a cap and by expiry.
 
 A job another key created is simply not there for you (404), exactly as an unknown id.
+A deleted job leaves a marker of its place in the creation order, so a listing can go on `after` it
+(openai-python's `for v in client.videos.list(): client.videos.delete(v.id)` pages past deleted ids).
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, fields
 
 from .errors import ApiError, not_found
@@ -37,6 +40,7 @@ class Job:
     polls: int = 0
     completed_at: float | None = None
     remixed_from: str | None = None
+    audio: bool = False   # the MP4 carries an AAC track (the variant's x-audio)
 
     def __post_init__(self) -> None:
         if not self.status:
@@ -62,6 +66,9 @@ class Store:
         self._jobs: dict[str, Job] = {}
         self._by_owner: dict[str, dict[str, None]] = {}   # owner -> ids in creation order
         self._persist = persist
+        self._seq: dict[str, int] = {}                    # id -> place in the creation order
+        self._gone: OrderedDict[str, tuple[str, int]] = OrderedDict()  # deleted id -> (owner, place)
+        self._next = 0
 
     def __len__(self) -> int:
         return len(self._jobs)
@@ -73,9 +80,14 @@ class Store:
             raise ApiError(429, f"the mock holds its maximum of {self.max_jobs} jobs; delete some or wait for "
                                 "downloads to expire (start it with a larger --max-jobs)",
                            type="rate_limit_error", code="job_cap_reached", headers={"Retry-After": "60"})
+        self._place(job)
+        self.save(job)
+
+    def _place(self, job: Job) -> None:
         self._jobs[job.id] = job
         self._by_owner.setdefault(job.owner, {})[job.id] = None
-        self.save(job)
+        self._seq[job.id] = self._next
+        self._next += 1
 
     def save(self, job: Job) -> None:
         if self._persist is not None:
@@ -92,6 +104,11 @@ class Store:
 
     def remove(self, job: Job) -> None:
         self._jobs.pop(job.id, None)
+        place = self._seq.pop(job.id, None)
+        if place is not None:
+            self._gone[job.id] = (job.owner, place)
+            while len(self._gone) > self.max_jobs:
+                self._gone.popitem(last=False)
         owned = self._by_owner.get(job.owner)
         if owned is not None:
             owned.pop(job.id, None)
@@ -107,19 +124,35 @@ class Store:
         jobs = (self._jobs[i] for i in ids)
         return [j for j in jobs if j.dialect == dialect]
 
+    def page(self, owner: str, dialect: str, order: str, after: str | None, limit: int) -> tuple[list[Job], bool]:
+        """A page of the owner's jobs after `after` (a live or a deleted id) and whether more follow."""
+        jobs = self.owned(owner, dialect, order)
+        start = 0
+        if after is not None:
+            if after in self._jobs and self._jobs[after].owner == owner:
+                place = self._seq[after]
+            elif after in self._gone and self._gone[after][0] == owner:
+                place = self._gone[after][1]
+            else:
+                raise not_found()
+            later = (lambda j: self._seq[j.id] > place) if order == "asc" else (lambda j: self._seq[j.id] < place)
+            start = next((i for i, j in enumerate(jobs) if later(j)), len(jobs))
+        return jobs[start:start + limit], start + limit < len(jobs)
+
     def all(self) -> list[Job]:
         return list(self._jobs.values())
 
     def clear(self) -> None:
         self._jobs.clear()
         self._by_owner.clear()
+        self._seq.clear()
+        self._gone.clear()
         if self._persist is not None:
             self._persist.clear()
 
     def load(self, jobs) -> None:
         for job in jobs:
-            self._jobs[job.id] = job
-            self._by_owner.setdefault(job.owner, {})[job.id] = None
+            self._place(job)
 
     def _evict_expired(self, now: float) -> None:
         """Drop jobs whose download has expired, oldest first: nothing a client can still fetch."""

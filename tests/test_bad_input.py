@@ -57,7 +57,8 @@ CASES = [
     ("unknown path", "GET", "/v2/videos", AUTH, None, 404, "no route"),
     ("put on a video", "PUT", "/v1/videos/abc", AUTH, b"{}", 405, "not allowed"),
     ("patch the list", "PATCH", "/v1/videos", AUTH, b"{}", 405, "not allowed"),
-    ("bad limit", "GET", "/v1/videos?limit=0", AUTH, None, 400, "limit"),
+    ("bad limit", "GET", "/v1/videos?limit=101", AUTH, None, 400, "limit"),
+    ("negative limit", "GET", "/v1/videos?limit=-1", AUTH, None, 400, "limit"),
     ("bad limit text", "GET", "/v1/videos?limit=ten", AUTH, None, 400, "limit"),
     ("bad order", "GET", "/v1/videos?order=up", AUTH, None, 400, "order"),
     ("bad variant", "GET", "/v1/videos/abc/content?variant=poster", AUTH, None, 404, None),
@@ -83,7 +84,7 @@ def test_bad_input_gets_a_clear_4xx(aihubmix_mock_url, name, method, path, heade
     error = response.json()["error"]
     assert isinstance(error["message"], str) and error["message"]
     if words:
-        assert words.lower() in (error["message"] + str(error.get("param"))).lower(), error
+        assert words.lower() in error["message"].lower(), error  # the message names it: no `param` in production's body
     if status == 405:
         assert response.headers["allow"]
 

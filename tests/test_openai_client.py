@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import openai
 import pytest
@@ -59,7 +60,14 @@ def test_retrieve_list_remix_delete(client):
 def test_error_classes(client, aihubmix_mock_url):
     with pytest.raises(openai.BadRequestError) as bad:
         client.videos.create(model="sora-2", prompt="p", seconds="5")
-    assert bad.value.param == "seconds" and "SORA-SECONDS" in bad.value.message
+    # production's body has no `param` or `code` (AHM-03..06): the message names the field and the rule
+    assert bad.value.param is None and bad.value.code is None
+    assert bad.value.body["message"].startswith("seconds:") and "[rule SORA-SECONDS]" in bad.value.message
+    assert bad.value.response.headers["x-mock-rule"] == "SORA-SECONDS"
+    assert bad.value.response.headers["x-mock-param"] == "seconds"
+    assert bad.value.type == "Aihubmix_api_error"
+    tid = bad.value.response.headers["x-request-id"]
+    assert re.fullmatch(r"\d{31}", tid) and bad.value.body["message"].endswith(f"(tid: {tid})")
     job = client.videos.create(model="sora-2", prompt="p", extra_headers={"X-Mock-Policy": "manual"})
     with pytest.raises(openai.ConflictError):
         client.videos.download_content(job.id)
@@ -91,4 +99,41 @@ def test_failed_job_through_create_and_poll(client):
 def test_file_object_is_really_an_image(client):
     with pytest.raises(openai.BadRequestError) as bad:
         client.videos.create(model="sora-2", prompt="p", input_reference=("x.png", io.BytesIO(b"nope"), "image/png"))
-    assert "input_reference" in (bad.value.param or "")
+    assert bad.value.body["message"].startswith("input_reference")
+    assert bad.value.response.headers["x-mock-param"].startswith("input_reference")
+
+
+def test_gateway_faults_reach_the_client_with_production_bodies(client):
+    """Each named fault answers with production's status and message (the spec's examples), no
+    Retry-After (no evidence of one), and the openai client raises the matching class."""
+    with pytest.raises(openai.PermissionDeniedError) as balance:
+        client.videos.create(model="sora-2", prompt="p", extra_headers={"X-Mock-Fault": "balance"})
+    assert balance.value.body["message"].startswith("Your account balance is insufficient.")
+    assert "retry-after" not in balance.value.response.headers
+    with pytest.raises(openai.RateLimitError) as limited:
+        client.videos.create(model="sora-2-pro", prompt="p", extra_headers={"X-Mock-Fault": "model-rate-limit"})
+    assert limited.value.body["message"].startswith("The sora-2-pro model Too many requests")
+    assert "retry-after" not in limited.value.response.headers
+    with pytest.raises(openai.InternalServerError) as channel:
+        client.videos.create(model="sora-2", prompt="p", extra_headers={"X-Mock-Fault": "no-channel"})
+    assert channel.value.status_code == 500 and channel.value.body["message"].startswith("no_valid_channel_error (tid: ")
+    assert client.videos.list().data == []  # no fault created a job
+
+
+def test_delete_while_paging_gets_every_page(client):
+    """openai-python's `for v in client.videos.list(): client.videos.delete(v.id)` asks for the next
+    page after an id it has just deleted: the listing goes on from that place."""
+    ids = {client.videos.create(model="sora-2", prompt=f"clip {n}").id for n in range(7)}
+    deleted = []
+    for video in client.videos.list(limit=3):
+        client.videos.delete(video.id)
+        deleted.append(video.id)
+        assert len(deleted) <= len(ids), "the listing did not end"
+    assert sorted(deleted) == sorted(ids) and len(deleted) == len(set(deleted))
+    assert client.videos.list().data == []
+
+
+def test_list_limit_zero_is_an_empty_page(client):
+    client.videos.create(model="sora-2", prompt="one")
+    page = client.videos.list(limit=0)
+    assert page.data == [] and list(page) == []

@@ -1,4 +1,7 @@
-"""The control plane under /__mock (openapi/control-plane.yaml): no key, test use only."""
+"""The control plane under /__mock (openapi/control-plane.yaml): no key, test use only.
+
+Request bodies and query parameters are checked by that spec's own schemas; errors are written by
+the one error writer (errors.py) in the control plane's shape."""
 
 from __future__ import annotations
 
@@ -8,26 +11,24 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..bodies import parse_json, read_raw
-from ..errors import ApiError
-from ..journal import Fault
+from ..errors import ApiError, error_response
+from ..faults import Fault, describe
 from ..lifecycle import advance, refresh
-from ..spec import SPEC_NAMES, load_document
+from ..params import query
+from ..spec import SPEC_NAMES, get_spec, load_document
 
 OK = {"ok": True}
 
 
-def _error(exc: ApiError) -> Response:
-    return JSONResponse({"error": {"message": exc.message, "type": exc.type, "param": exc.param}},
-                        status_code=exc.status)
-
-
-async def _json(request: Request, required: bool = True) -> dict:
+async def _json(request: Request, schema: str, required: bool = True) -> dict:
+    """The body, checked against `components/schemas/<schema>` of control-plane.yaml."""
     raw = await read_raw(request, 64 * 1024)
     if not raw.strip() and not required:
         return {}
     body = parse_json(raw)
-    if not isinstance(body, dict):
-        raise ApiError(400, "body must be a JSON object")
+    violation = get_spec("control-plane").check(schema, body)
+    if violation is not None:
+        raise ApiError(400, violation.message, param=violation.param)
     return body
 
 
@@ -36,7 +37,7 @@ def control(handler):
         try:
             return await handler(request, request.app.state.mock)
         except ApiError as exc:
-            return _error(exc)
+            return error_response(exc, "control")
 
     route.__name__ = handler.__name__
     return route
@@ -56,13 +57,8 @@ async def reset(request: Request, mock) -> Response:
 
 @control
 async def advance_clock(request: Request, mock) -> Response:
-    body = await _json(request)
-    seconds = body.get("seconds")
-    if set(body) - {"seconds"}:
-        raise ApiError(400, f"unknown field(s): {sorted(set(body) - {'seconds'})}", param="seconds")
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 315360000:
-        raise ApiError(400, "seconds: a number from 0 to 315360000", param="seconds")
-    now = mock.advance_clock(float(seconds))
+    body = await _json(request, "ClockAdvance")
+    now = mock.advance_clock(float(body["seconds"]))
     return JSONResponse({"ok": True, "clock": now})
 
 
@@ -85,15 +81,8 @@ async def inspect_job(request: Request, mock) -> Response:
 @control
 async def advance_job(request: Request, mock) -> Response:
     job = _find(mock, request.path_params["job_id"])
-    body = await _json(request, required=False)
-    extra = set(body) - {"to", "error"}
-    if extra:
-        raise ApiError(400, f"unknown field(s): {sorted(extra)}")
+    body = await _json(request, "JobAdvance", required=False)
     to = body.get("to")
-    if to not in (None, "in_progress", "completed", "failed"):
-        raise ApiError(400, "to: in_progress, completed or failed", param="to")
-    if "error" in body and not isinstance(body["error"], str):
-        raise ApiError(400, "error: a string", param="error")
     now = mock.clock.now()
     refresh(job, now)
     try:
@@ -104,30 +93,16 @@ async def advance_job(request: Request, mock) -> Response:
     return JSONResponse({"ok": True, "status": job.status})
 
 
-def _whole(body: dict, name: str, default: int, low: int, high: int) -> int:
-    """A JSON integer (8.0 is one too, as JSON Schema says) within [low, high], or a 400."""
-    value = body.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) \
-            or not low <= value <= high:
-        raise ApiError(400, f"{name}: a whole number from {low} to {high}", param=name)
-    return int(value)
-
-
 @control
 async def add_fault(request: Request, mock) -> Response:
-    body = await _json(request)
-    extra = set(body) - {"status", "count", "retry_after", "method", "path_prefix"}
-    if extra:
-        raise ApiError(400, f"unknown field(s): {sorted(extra)}")
-    status = body.get("status")
-    if status not in (429, 500, 502, 503) or isinstance(status, bool):
-        raise ApiError(400, "status: 429, 500, 502 or 503", param="status")
-    count = _whole(body, "count", 1, 1, 1000)
-    retry_after = _whole(body, "retry_after", 1, 0, 3600)
-    for name in ("method", "path_prefix"):
-        if name in body and not isinstance(body[name], str):
-            raise ApiError(400, f"{name}: a string", param=name)
-    mock.faults.add(Fault(status, count, retry_after, body.get("method"), body.get("path_prefix")))
+    body = await _json(request, "FaultRequest")
+    name = body.get("fault", str(body.get("status", "")))
+    kind = mock.fault_kinds.get(name)
+    if kind is None:  # the schema names the faults too; a test keeps both lists equal
+        raise ApiError(400, f"fault: one of {describe(mock.fault_kinds)}", param="fault")
+    retry_after = body.get("retry_after", 1 if kind.status == 429 and "status" in body else None)
+    mock.faults.add(Fault(kind, int(body.get("count", 1)), None if retry_after is None else int(retry_after),
+                          body.get("method"), body.get("path_prefix")))
     return JSONResponse(OK)
 
 
@@ -139,11 +114,8 @@ async def clear_faults(request: Request, mock) -> Response:
 
 @control
 async def journal(request: Request, mock) -> Response:
-    query = request.query_params
-    limit = query.get("limit", "1000")
-    if not limit.isdigit() or not 1 <= int(limit) <= 10000:
-        raise ApiError(400, "limit: 1..10000", param="limit")
-    entries = mock.journal.entries(query.get("method"), query.get("path_prefix"), int(limit))
+    params = query("control-plane", "/__mock/journal", "get", request)
+    entries = mock.journal.entries(params.get("method"), params.get("path_prefix"), params["limit"])
     return JSONResponse({"data": entries})
 
 

@@ -13,6 +13,7 @@ from ..ids import video_id
 from ..jobs import new_job, request_outcome, request_policy
 from ..lifecycle import poll_after_ms, refresh
 from ..media import TYPES
+from ..params import query
 from ..render import video_object
 from ..responses import FastJSONResponse
 from ..validation import validated_body
@@ -46,31 +47,14 @@ async def retrieve_video(call: Call) -> Response:
                             headers={"openai-poll-after-ms": str(poll_after_ms(job, now))})
 
 
-def _int_param(call: Call, name: str, default: int, low: int, high: int) -> int:
-    text = call.request.query_params.get(name)
-    if text is None:
-        return default
-    if not re.fullmatch(r"\d{1,6}", text) or not low <= int(text) <= high:
-        raise ApiError(400, f"{name}: must be a whole number from {low} to {high}", param=name)
-    return int(text)
-
-
 @endpoint(DIALECT)
 async def list_videos(call: Call) -> Response:
-    query = call.request.query_params
-    limit = _int_param(call, "limit", 20, 1, 100)
-    order = query.get("order", "desc")
-    if order not in ("asc", "desc"):
-        raise ApiError(400, "order: must be asc or desc", param="order")
-    jobs = call.mock.store.owned(call.owner, DIALECT, order)
-    start = 0
-    after = query.get("after")
-    if after is not None:
-        index = next((i for i, j in enumerate(jobs) if j.id == after), None)
-        if index is None:
-            raise ApiError(404, "after: no video with this id", param="after", code="not_found")
-        start = index + 1
-    page = jobs[start:start + limit]
+    params = query("aihubmix", "/v1/videos", "get", call.request)
+    try:
+        page, has_more = call.mock.store.page(call.owner, DIALECT, params["order"], params.get("after"),
+                                              params["limit"])
+    except ApiError:
+        raise ApiError(404, "after: no video with this id", param="after", code="not_found") from None
     now = call.mock.clock.now()
     for job in page:
         refresh(job, now)
@@ -78,7 +62,7 @@ async def list_videos(call: Call) -> Response:
     return FastJSONResponse({
         "object": "list", "data": data,
         "first_id": data[0]["id"] if data else None, "last_id": data[-1]["id"] if data else None,
-        "has_more": start + limit < len(jobs),
+        "has_more": has_more,
     })
 
 
@@ -86,8 +70,8 @@ async def list_videos(call: Call) -> Response:
 async def delete_video(call: Call) -> Response:
     job = _job(call)
     if not job.delete_supported:
-        raise ApiError(501, f"{job.model}: Kling has no delete endpoint", type="not_supported",
-                       code="not_supported", rule="DELETE-KLING-501")
+        raise ApiError(501, f"{job.model}: Kling has no delete endpoint", code="not_supported",
+                       wire_code="not_supported", rule="DELETE-KLING-501")
     call.mock.store.remove(job)
     return FastJSONResponse({"id": job.id, "object": "video.deleted", "deleted": True})
 
@@ -132,19 +116,18 @@ async def media_of(mock, job, kind: str, what: str = "video") -> bytes:
     refresh(job, now)
     if job.status != "completed":
         raise ApiError(409, f"{what} is {job.status}: content is available once it is completed",
-                       type="invalid_request_error", code="video_not_ready", param=f"{what}_id")
+                       code="video_not_ready", param=f"{what}_id")
     if job.expires_at is not None and job.expires_at <= now:
         raise ApiError(404, "the download has expired", code="expired", param=f"{what}_id")
-    return await mock.media.get(kind, job.width, job.height, job.duration)
+    return await mock.media.get(kind, job.width, job.height, job.duration, job.audio)
 
 
 @endpoint(DIALECT)
 async def download_content(call: Call) -> Response:
     job = _job(call)
     # Most downloads carry no query string: skip parsing one.
-    kind = call.request.query_params.get("variant", "video") if call.request.scope["query_string"] else "video"
-    if kind not in TYPES:
-        raise ApiError(400, "variant: must be video, thumbnail or spritesheet", param="variant")
+    kind = query("aihubmix", "/v1/videos/{video_id}/content", "get", call.request)["variant"] \
+        if call.request.scope["query_string"] else "video"
     data = await media_of(call.mock, job, kind)
     return serve_bytes(data, TYPES[kind], call.header(b"range"))
 
