@@ -20,7 +20,7 @@ import html
 import json
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
@@ -119,22 +119,32 @@ class Snapshot:
     page: str
     lines: list[str]        # the snapshot's text, line by line (blank lines kept for a seed snapshot)
     seed_lines: list[int | None]  # per line: the seed line it stands for
+    #: seed lines with no words (blank, a code fence, a table rule): nothing to anchor, inside a cited range
+    wordless: list[int] = field(default_factory=list)
 
     @classmethod
     def load(cls, page: str) -> Snapshot:
         lines = (DOCS / f"{page}.txt").read_text("utf-8").split("\n")
         if lines and lines[-1] == "":
             lines.pop()
-        seed_lines = json.loads((DOCS / f"{page}.lines.json").read_text("utf-8"))["seed_lines"]
+        meta = json.loads((DOCS / f"{page}.lines.json").read_text("utf-8"))
+        seed_lines = meta["seed_lines"]
         if len(seed_lines) != len(lines):
             raise AssertionError(f"fixtures/docs/{page}.lines.json has {len(seed_lines)} entries for {len(lines)} lines")
-        return cls(page, lines, seed_lines)
+        return cls(page, lines, seed_lines, meta.get("wordless", []))
+
+    @classmethod
+    def of_seed(cls, page: str, lines: list[str]) -> Snapshot:
+        """A seed taken verbatim: line n stands for seed line n."""
+        wordless = [n for n, line in enumerate(lines, 1) if not key(line) or _FENCE.match(line) or _TABLE_RULE.match(line)]
+        return cls(page, lines, list(range(1, len(lines) + 1)), wordless)
 
     def save(self, source: str) -> None:
         DOCS.mkdir(parents=True, exist_ok=True)
         (DOCS / f"{self.page}.txt").write_text("\n".join(self.lines) + "\n", "utf-8")
         (DOCS / f"{self.page}.lines.json").write_text(
-            json.dumps({"page": self.page, "source": source, "seed_lines": self.seed_lines}) + "\n", "utf-8")
+            json.dumps({"page": self.page, "source": source, "seed_lines": self.seed_lines,
+                        "wordless": self.wordless}) + "\n", "utf-8")
 
     def keyed(self) -> tuple[list[str], list[int]]:
         """Keys of the non-blank lines, and their indexes in `lines`."""
@@ -242,7 +252,7 @@ def rules_touched(page: str, changes: list[Change]) -> list[str]:
 
 def unanchored(page: str, snapshot: Snapshot) -> dict[str, list[int]]:
     """Rules citing a line of this page that no snapshot line stands for (lost in an update)."""
-    present = {n for n in snapshot.seed_lines if n is not None}
+    present = {n for n in snapshot.seed_lines if n is not None} | set(snapshot.wordless)
     out: dict[str, list[int]] = {}
     for (p, line), rules in rules_by_line().items():
         if p == page and line not in present:
@@ -280,7 +290,7 @@ def snapshot_command(argv: list[str] | None = None) -> int:
             lines = found[0].read_text("utf-8").split("\n")
             if lines and lines[-1] == "":
                 lines.pop()
-            new = Snapshot(page["id"], lines, list(range(1, len(lines) + 1)))
+            new = Snapshot.of_seed(page["id"], lines)
             new.save(f"seed {found[0].name}")
         else:
             url = page_url(page, args.docs_url)
@@ -288,7 +298,7 @@ def snapshot_command(argv: list[str] | None = None) -> int:
             fetched = normalise(text, content_type)
             old = Snapshot.load(page["id"])
             changes = diff(old, fetched)
-            new = Snapshot(page["id"], fetched, carry_over(old, fetched))
+            new = Snapshot(page["id"], fetched, carry_over(old, fetched), old.wordless)
             new.save(url)
             print(f"{page['id']}: {len(fetched)} lines from {url}; {len(changes)} change(s); "
                   f"rules under them: {', '.join(rules_touched(page['id'], changes)) or 'none'}")

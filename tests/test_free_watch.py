@@ -110,6 +110,20 @@ def test_cited_lines_map_to_rules():
     assert "SORA-SECONDS" in docs_watch.rules_by_line()[("002", 197)]
 
 
+def test_a_new_snapshot_keeps_the_seed_line_of_unchanged_words():
+    """What `make docs-snapshot` does to the line map: a line whose words are unchanged keeps its
+    seed number (so its rules stay anchored), a changed line loses it and is named."""
+    old = docs_watch.Snapshot.load("002")
+    edited = list(old.lines)
+    edited[197 - 1] += ', "16"'
+    fetched = docs_watch.normalise("\n".join(edited), "text/plain")
+    new = docs_watch.Snapshot("002", fetched, docs_watch.carry_over(old, fetched), old.wordless)
+    by_text = dict(zip(new.lines, new.seed_lines, strict=True))
+    assert by_text[edited[197 - 1]] is None and by_text[old.lines[198 - 1]] == 198
+    assert docs_watch.diff(new, fetched) == []
+    assert docs_watch.unanchored("002", new) == {"SORA-SECONDS": [197]}
+
+
 @pytest.mark.parametrize("page", [p["id"] for p in docs_watch.pages()])
 def test_the_snapshot_anchors_every_cited_line(page):
     """Every seed line a rule cites has a snapshot line standing for it (else a snapshot update lost
