@@ -64,6 +64,7 @@ class Source:
         self._own = client is None
         self.client = client or httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=True)
         self.sent: list[tuple[str, str]] = []
+        self.down: str | None = None  # a transport error: later GETs do not wait for it again
 
     def close(self) -> None:
         if self._own:
@@ -71,10 +72,14 @@ class Source:
 
     def get(self, path: str, *, accept_404: bool = False) -> Fetched:
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
+        if self.down and urlsplit(url).netloc == urlsplit(self.base_url).netloc:
+            incident(f"GET {url} not sent: {self.down}", exchange={"method": "GET", "url": url})
         self.sent.append(("GET", url))
         try:
             response = self.client.get(url, headers={"Accept": "application/json, text/markdown, text/plain, */*"})
         except httpx.HTTPError as exc:
+            if urlsplit(url).netloc == urlsplit(self.base_url).netloc:
+                self.down = f"{self.label} was unreachable earlier in this run ({type(exc).__name__}: {exc})"
             incident(f"GET {url}: {type(exc).__name__}: {exc}", exchange={"method": "GET", "url": url})
         text = response.text
         exchange = {"method": "GET", "url": url, "status": response.status_code, "body": text[:500]}
