@@ -64,10 +64,29 @@ def _skips(results, prefix):
 
 
 # ------------------------------------------------------------------------------------ the mock
+def _shape(name: str) -> Draft202012Validator:
+    """A response schema of openapi/metadata.yaml (the vendor's format, as far as it is known)."""
+    from contract_tests.generate import document
+
+    doc = document("metadata")
+    return Draft202012Validator({"$ref": f"#/components/schemas/{name}", "components": doc["components"]})
+
+
+def test_the_metadata_spec_is_valid_openapi():
+    from openapi_spec_validator import validate
+
+    from contract_tests.generate import document
+
+    validate(document("metadata"))
+
+
 def test_the_mock_serves_the_metadata_without_a_key():
     client = TestClient(create_app(keys=["sk-only-this"]))
     catalogue = client.get("/api/v1/models")
     assert catalogue.status_code == 200
+    _shape("Catalogue").validate(catalogue.json())
+    for model in spec_models():
+        _shape("EndpointsDocument").validate(client.get(f"/call/schema/models/{model}/endpoints").json())
     listed = {row["model_id"] for row in catalogue.json()["data"]}
     assert listed == set(spec_models()), "the catalogue lists exactly the spec's models"
     assert client.get("/api/v1/models", params={"type": "llm"}).json()["data"] == []
@@ -75,6 +94,7 @@ def test_the_mock_serves_the_metadata_without_a_key():
     assert document.status_code == 200 and document.json()["model"] == "sora-2"
     missing = client.get("/call/schema/models/no-such-model/endpoints")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "model_not_found"
+    _shape("MetadataError").validate(missing.json())
 
 
 @pytest.mark.parametrize("model", list(spec_models()))
