@@ -273,10 +273,39 @@ def _fmt(values: list[str]) -> str:
     return ", ".join(values) if values else "(none)"
 
 
+def _differ(prop: str, a: dict[str, Any], b: dict[str, Any], rule: str | None, *,
+            types_only: bool = False) -> list[Difference]:
+    """The differences of one property's facets (types, enumerated values, bounds)."""
+    out: list[Difference] = []
+    if a["types"] != b["types"]:
+        out.append(Difference(prop, f"type: spec {_fmt(a['types'])}, vendor {_fmt(b['types'])}", rule,
+                              a["types"], b["types"]))
+    if types_only:
+        return out
+    if (a["enum"] is None) != (b["enum"] is None) or set(a["enum"] or ()) != set(b["enum"] or ()):
+        if a["enum"] is None or b["enum"] is None:
+            what = (f"values: spec {'any' if a['enum'] is None else _fmt(a['enum'])}, "
+                    f"vendor {'any' if b['enum'] is None else _fmt(b['enum'])}")
+        else:
+            added = [v for v in b["enum"] if v not in a["enum"]]
+            removed = [v for v in a["enum"] if v not in b["enum"]]
+            parts = ([f"the vendor adds {_fmt(added)}"] if added else []) + \
+                    ([f"the vendor drops {_fmt(removed)}"] if removed else [])
+            what = f"enum: {'; '.join(parts)} (spec: {_fmt(a['enum'])})"
+        out.append(Difference(prop, what, rule, a["enum"], b["enum"]))
+    if a["bounds"] != b["bounds"]:
+        keys = sorted(set(a["bounds"]) | set(b["bounds"]))
+        diffs = [f"{k} spec {_fmt(a['bounds'].get(k, []))} vendor {_fmt(b['bounds'].get(k, []))}"
+                 for k in keys if a["bounds"].get(k) != b["bounds"].get(k)]
+        out.append(Difference(prop, "range: " + "; ".join(diffs), rule, a["bounds"], b["bounds"]))
+    return out
+
+
 def compare(spec: str, variant: str, vendor_schema: dict[str, Any], vendor_root: Any,
             discriminator: str = "model") -> list[Difference]:
     """How the vendor's request schema differs from the spec's variant: properties added or removed,
-    types, enums, ranges, required, additional properties, and the conditional rules."""
+    types, enums, ranges (of each property and of an array's items), required, additional
+    properties, and the conditional rules."""
     out: list[Difference] = []
     spec_view, vendor_view = SchemaView(document(spec), spec), SchemaView(vendor_root)
     mine = resolve(spec, document(spec)["components"]["schemas"][variant])
@@ -293,28 +322,12 @@ def compare(spec: str, variant: str, vendor_schema: dict[str, Any], vendor_root:
                               first_rule(spec, my_props[prop]) or variant_rule))
     for prop in sorted(set(my_props) & set(their_props)):
         rule = first_rule(spec, my_props[prop]) or variant_rule
-        a, b = spec_view.facets(my_props[prop]), vendor_view.facets(their_props[prop])
-        if a["types"] != b["types"]:
-            out.append(Difference(prop, f"type: spec {_fmt(a['types'])}, vendor {_fmt(b['types'])}", rule,
-                                  a["types"], b["types"]))
-        if prop == discriminator:
-            continue  # one model per document: its enum is the model itself
-        if (a["enum"] is None) != (b["enum"] is None) or set(a["enum"] or ()) != set(b["enum"] or ()):
-            if a["enum"] is None or b["enum"] is None:
-                what = (f"values: spec {'any' if a['enum'] is None else _fmt(a['enum'])}, "
-                        f"vendor {'any' if b['enum'] is None else _fmt(b['enum'])}")
-            else:
-                added = [v for v in b["enum"] if v not in a["enum"]]
-                removed = [v for v in a["enum"] if v not in b["enum"]]
-                parts = ([f"the vendor adds {_fmt(added)}"] if added else []) + \
-                        ([f"the vendor drops {_fmt(removed)}"] if removed else [])
-                what = f"enum: {'; '.join(parts)} (spec: {_fmt(a['enum'])})"
-            out.append(Difference(prop, what, rule, a["enum"], b["enum"]))
-        if a["bounds"] != b["bounds"]:
-            keys = sorted(set(a["bounds"]) | set(b["bounds"]))
-            diffs = [f"{k} spec {_fmt(a['bounds'].get(k, []))} vendor {_fmt(b['bounds'].get(k, []))}"
-                     for k in keys if a["bounds"].get(k) != b["bounds"].get(k)]
-            out.append(Difference(prop, "range: " + "; ".join(diffs), rule, a["bounds"], b["bounds"]))
+        mine_p, theirs_p = spec_view.deref(my_props[prop]), vendor_view.deref(their_props[prop])
+        out += _differ(prop, spec_view.facets(mine_p), vendor_view.facets(theirs_p), rule,
+                       types_only=prop == discriminator)  # one model per document: its enum is itself
+        if isinstance(mine_p, dict) and isinstance(theirs_p, dict) and "items" in mine_p and "items" in theirs_p:
+            out += _differ(f"{prop}[]", spec_view.facets(mine_p["items"]), vendor_view.facets(theirs_p["items"]),
+                           first_rule(spec, mine_p["items"]) or rule)
     my_req, their_req = set(mine.get("required", [])), set(theirs.get("required", []) or [])
     for prop in sorted(their_req - my_req):
         out.append(Difference(prop, "the vendor requires it, the spec does not",
