@@ -10,7 +10,7 @@ BASE_URL ?=
 API_KEY ?=
 BUDGET ?= 0
 
-.PHONY: install test test-unit test-contract test-socket mock lint contract bench deep drift-demo clean
+.PHONY: install test test-unit test-contract test-socket mock lint contract free docs-snapshot bench deep drift-demo clean
 
 # The venv is rebuilt when the dependency pins change. constraints.txt pins every package
 # (`pip freeze` of a passing run), pyproject.toml keeps the ranges.
@@ -45,6 +45,19 @@ contract: install
 	mkdir -p reports
 	AIHUBMIX_API_KEY="$(or $(API_KEY),$$AIHUBMIX_API_KEY)" $(PY) -m pytest contract_tests -q --base-url "$(BASE_URL)" \
 		--max-billable-jobs $(BUDGET) --junitxml=reports/junit.xml
+
+## make free [BASE_URL=https://aihubmix.com]: the zero-cost drift watch (catalogue, per-model schemas,
+## docs), no key, no billable call; report in reports/, what was fetched in reports/free/.
+## METADATA_URL=... / DOCS_URL=... point the metadata or the docs elsewhere (a mirror, a loopback server).
+free: install
+	mkdir -p reports
+	$(PY) -m pytest contract_tests -m free -q --drift-report $(if $(BASE_URL),--base-url "$(BASE_URL)") \
+		$(if $(METADATA_URL),--metadata-url "$(METADATA_URL)") $(if $(DOCS_URL),--docs-url "$(DOCS_URL)")
+
+## make docs-snapshot [DOCS_URL=...]: re-take fixtures/docs/ from the live pages (their own URLs), or from
+## DOCS_URL (a mirror holding every page at its path). Review `git diff fixtures/docs` before committing.
+docs-snapshot: install
+	$(PY) -m contract_tests.docs_watch snapshot $(if $(DOCS_URL),--docs-url "$(DOCS_URL)")
 
 ## make deep: the contract suite with many more generated examples (minutes, not part of make test).
 deep: install

@@ -16,6 +16,9 @@ import pytest
 
 from contract_tests.target import Target
 
+# The free checks' options and fixtures (--metadata-url, --docs-url, --free-dir): contract_tests/free_options.py
+pytest_plugins = ["contract_tests.free_options"]
+
 
 def pytest_addoption(parser):
     group = parser.getgroup("contract", "AIHubMix video API contract suite")

@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 from . import ids
 from .config import MockConfig
 from .errors import ApiError, error_response
-from .handlers import apimart, control, videos
+from .handlers import apimart, control, metadata, videos
 from .state import MockState
 
 log = logging.getLogger("aihubmix_mock")
@@ -79,6 +79,9 @@ ROUTES = [
     _route("/v1/videos/{video_id}/remix", post=videos.remix_video),
     _route("/v1/tasks/{task_id}", get=apimart.get_task),
     _route("/apimart/files/{task_id}.mp4", get=apimart.task_file),
+    # the vendor's free metadata, derived from the spec (openapi/metadata.yaml): no key
+    _route("/api/v1/models", get=metadata.list_models),
+    _route("/call/schema/models/{model:path}/endpoints", get=metadata.model_endpoints),
     # control plane (openapi/control-plane.yaml)
     _route("/__mock/health", get=control.health),
     _route("/__mock/reset", post=control.reset),
