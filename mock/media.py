@@ -11,13 +11,20 @@ import io
 import os
 from collections import OrderedDict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+#: (kind, width, height, seconds, fps) of one rendering.
+Key = tuple[str, int, int, int, int]
 
 TYPES = {"video": "video/mp4", "thumbnail": "image/webp", "spritesheet": "image/jpeg"}
 
 
-def _frame_image(width: int, height: int, index: int, total: int):
+def _frame_image(width: int, height: int, index: int, total: int) -> Image.Image:
     from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (width, height), (24, 28, 48))
@@ -41,7 +48,8 @@ def render_mp4(width: int, height: int, seconds: int, fps: int = 1) -> bytes:
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = {"preset": "ultrafast", "crf": "35"}
         for index in range(frames):
-            frame = av.VideoFrame.from_image(_frame_image(width, height, index, frames))
+            frame = av.VideoFrame.from_image(  # type: ignore[no-untyped-call]
+                _frame_image(width, height, index, frames))
             frame.pts = index
             for packet in stream.encode(frame):
                 container.mux(packet)
@@ -89,25 +97,25 @@ class MediaCache:
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.max_bytes = max_bytes
         self.renders = 0          # how many times anything was encoded (the benchmark reads it)
-        self._mem: OrderedDict[tuple, bytes] = OrderedDict()
+        self._mem: OrderedDict[Key, bytes] = OrderedDict()
         self._size = 0
-        self._locks: dict[tuple, asyncio.Lock] = {}
+        self._locks: dict[Key, asyncio.Lock] = {}
 
-    def _disk_path(self, key: tuple) -> Path | None:
+    def _disk_path(self, key: Key) -> Path | None:
         if self.cache_dir is None:
             return None
         digest = hashlib.sha256(repr(key).encode()).hexdigest()[:16]
         kind, width, height, seconds, fps = key
         return self.cache_dir / f"{kind}-{width}x{height}-{seconds}s-{fps}fps-{digest}.bin"
 
-    def _remember(self, key: tuple, data: bytes) -> None:
+    def _remember(self, key: Key, data: bytes) -> None:
         self._mem[key] = data
         self._size += len(data)
         while self._size > self.max_bytes and len(self._mem) > 1:
             _, dropped = self._mem.popitem(last=False)
             self._size -= len(dropped)
 
-    def _render(self, key: tuple) -> bytes:
+    def _render(self, key: Key) -> bytes:
         kind, width, height, seconds, fps = key
         path = self._disk_path(key)
         if path is not None and path.is_file():
