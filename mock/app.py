@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from .config import MockConfig
 from .handlers import apimart, control, videos
-from .responses import FastJSONResponse
+from .jsonresponse import FastJSONResponse
 from .state import MockState
 
 log = logging.getLogger("aihubmix_mock")

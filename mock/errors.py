@@ -7,7 +7,7 @@ status>, "message", "type"}}` with its fixed type names.
 
 from __future__ import annotations
 
-from .responses import FastJSONResponse
+from .jsonresponse import FastJSONResponse
 
 APIMART_TYPES = {
     400: "invalid_request_error",

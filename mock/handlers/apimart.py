@@ -10,7 +10,7 @@ from ..errors import ApiError
 from ..jobs import new_job
 from ..lifecycle import refresh
 from ..render import apimart_task
-from ..responses import FastJSONResponse
+from ..jsonresponse import FastJSONResponse
 from ..validation import validated_body
 from .videos import media_of, serve_bytes
 

@@ -14,7 +14,7 @@ from ..jobs import new_job, request_outcome, request_policy
 from ..lifecycle import poll_after_ms, refresh
 from ..media import TYPES
 from ..render import video_object
-from ..responses import FastJSONResponse
+from ..jsonresponse import FastJSONResponse
 from ..validation import validated_body
 
 DIALECT = "aihubmix"
