@@ -8,7 +8,7 @@ from . import ids
 from .endpoint import Call
 from .errors import ApiError
 from .lifecycle import Policy
-from .render import RenderError, echo, plan
+from .renderplan import RenderError, echo, plan
 from .spec import Spec
 from .store import Job
 

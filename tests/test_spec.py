@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate
 
-from aihubmix_mock.render import plan
+from aihubmix_mock.renderplan import plan
 from aihubmix_mock.spec import get_spec
 from contract_tests import generate, seeds
 

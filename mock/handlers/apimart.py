@@ -9,7 +9,7 @@ from ..endpoint import Call, endpoint
 from ..errors import ApiError
 from ..jobs import new_job
 from ..lifecycle import refresh
-from ..render import apimart_task
+from ..renderplan import apimart_task
 from ..jsonresponse import FastJSONResponse
 from ..validation import validated_body
 from .videos import media_of, serve_bytes

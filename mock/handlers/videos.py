@@ -13,7 +13,7 @@ from ..ids import video_id
 from ..jobs import new_job, request_outcome, request_policy
 from ..lifecycle import poll_after_ms, refresh
 from ..media import TYPES
-from ..render import video_object
+from ..renderplan import video_object
 from ..jsonresponse import FastJSONResponse
 from ..validation import validated_body
 
