@@ -8,6 +8,7 @@ from .config import MockConfig
 from .journal import Faults, Journal
 from .lifecycle import Policy, refresh
 from .media import MediaCache
+from .shapes import prepare as prepare_shapes
 from .spec import get_spec
 from .store import Store
 
@@ -17,6 +18,8 @@ class MockState:
         self.config = config
         self.aihubmix = get_spec("aihubmix")
         self.apimart = get_spec("apimart")
+        prepare_shapes(self.aihubmix)  # a response member the mock cannot fill fails here, at start-up
+        prepare_shapes(self.apimart)
         self.clock = Clock()
         self.keys = KeyCheck(config.keys)
         self.policy = Policy(config.policy, config.job_seconds if config.policy == "time" else config.polls)

@@ -8,9 +8,9 @@ from starlette.responses import Response
 from ..endpoint import Call, endpoint
 from ..errors import ApiError
 from ..jobs import new_job
-from ..lifecycle import refresh
-from ..renderplan import apimart_task
 from ..jsonresponse import FastJSONResponse
+from ..lifecycle import refresh
+from ..shapes import apimart_task
 from ..validation import validated_body
 from .videos import media_of, serve_bytes
 
@@ -33,8 +33,7 @@ async def get_task(call: Call) -> Response:
         raise ApiError(404, "No task found with that id", code="not_found", param="task_id")
     refresh(job, call.mock.clock.now(), poll=True)
     call.mock.store.save(job)
-    estimated = int(job.policy_arg) if job.policy == "time" else 0
-    return FastJSONResponse({"code": 200, "data": apimart_task(job, call.base_url, estimated)})
+    return FastJSONResponse({"code": 200, "data": apimart_task(job, call.base_url)})
 
 
 async def task_file(request: Request) -> Response:

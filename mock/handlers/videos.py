@@ -11,10 +11,10 @@ from ..endpoint import Call, endpoint
 from ..errors import ApiError, not_found
 from ..ids import video_id
 from ..jobs import new_job, request_outcome, request_policy
+from ..jsonresponse import FastJSONResponse
 from ..lifecycle import poll_after_ms, refresh
 from ..media import TYPES
-from ..renderplan import video_object
-from ..jsonresponse import FastJSONResponse
+from ..shapes import video_object
 from ..validation import validated_body
 
 DIALECT = "aihubmix"
