@@ -8,7 +8,7 @@ from . import ids
 from .endpoint import Call
 from .errors import ApiError
 from .lifecycle import Policy
-from .renderplan import RenderError, echo, plan
+from .renderplan import RenderError, asked_or_default, plan
 from .spec import Spec
 from .store import Job
 
@@ -50,7 +50,7 @@ def new_job(call: Call, spec: Spec, variant: str, body: dict[str, Any], *, diale
         id=ids.task_id() if dialect == "apimart" else ids.video_id(model, call.mock.config.channel),
         owner=call.owner, dialect=dialect, model=model, variant=variant, shape=shape, prompt=prompt,
         width=width, height=height, duration=seconds,
-        size=echo(spec, variant, body, "size"), seconds=echo(spec, variant, body, "seconds"),
+        size=asked_or_default(spec, variant, body, "size"), seconds=asked_or_default(spec, variant, body, "seconds"),
         initial=initial, created_at=call.mock.clock.now(), policy=policy.kind, policy_arg=policy.arg,
         ttl=int(ttl), delete_supported=spec.extension(variant, "x-delete", "supported") != "not_supported",
         outcome=request_outcome(call, prompt),

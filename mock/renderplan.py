@@ -65,6 +65,7 @@ def plan(spec: Spec, variant: str, body: dict[str, Any]) -> tuple[int, int, int]
     return width, height, seconds
 
 
-def echo(spec: Spec, variant: str, body: dict[str, Any], prop: str) -> str | None:
+def asked_or_default(spec: Spec, variant: str, body: dict[str, Any], prop: str) -> str | None:
+    """What the request asked for `prop`, else the spec's default, as the response echoes it."""
     value = body.get(prop, spec.default_of(variant, prop))
     return None if value is None else str(value)
