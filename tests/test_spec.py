@@ -218,3 +218,10 @@ def test_a_response_member_the_mock_cannot_fill_fails_at_start_up():
     document["components"]["schemas"]["SoraVideo"]["properties"]["watermark"] = {"type": "string"}
     with pytest.raises(LookupError, match="'watermark'"):
         ResponseShape(Spec("aihubmix", document), "sora", VIDEO_FIELDS)
+
+
+def test_every_variant_says_whether_it_can_be_deleted_and_remixed():
+    spec = get_spec("aihubmix")
+    for variant in spec.variants("CreateVideoRequest").values():
+        for key in ("x-delete", "x-remix"):
+            assert spec.extension(variant, key) in ("supported", "not_supported"), f"{variant}: {key}"

@@ -155,8 +155,8 @@ async def remix_video(call: Call) -> Response:
     _, body = await validated_body(call, call.mock.aihubmix, "RemixVideoRequest")
     now = call.mock.clock.now()
     refresh(source, now)
-    if source.shape != "sora":
-        raise ApiError(409, f"{source.model}: remix is only for Sora models", param="video_id",
+    if call.mock.aihubmix.extension(source.variant, "x-remix") != "supported":
+        raise ApiError(409, f"{source.model}: this model's videos cannot be remixed", param="video_id",
                        code="unsupported_model", rule="REMIX-SORA")
     if source.status != "completed":
         raise ApiError(409, f"video is {source.status}: only a completed video can be remixed",
