@@ -5,14 +5,15 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..downloads import media_of
 from ..endpoint import Call, endpoint
 from ..errors import ApiError
 from ..jobs import new_job
 from ..jsonresponse import FastJSONResponse
 from ..lifecycle import refresh
+from ..ranges import serve_bytes
 from ..shapes import apimart_task
 from ..validation import validated_body
-from .videos import media_of, serve_bytes
 
 DIALECT = "apimart"
 

@@ -7,6 +7,7 @@ import re
 
 from starlette.responses import Response
 
+from ..downloads import media_of
 from ..endpoint import Call, endpoint
 from ..errors import ApiError, not_found
 from ..ids import video_id
@@ -14,6 +15,7 @@ from ..jobs import new_job, request_outcome, request_policy
 from ..jsonresponse import FastJSONResponse
 from ..lifecycle import poll_after_ms, refresh
 from ..media import TYPES
+from ..ranges import serve_bytes
 from ..shapes import video_object
 from ..validation import validated_body
 
@@ -90,52 +92,6 @@ async def delete_video(call: Call) -> Response:
                        code="not_supported", rule="DELETE-KLING-501")
     call.mock.store.remove(job)
     return FastJSONResponse({"id": job.id, "object": "video.deleted", "deleted": True})
-
-
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-
-
-def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """(start, end) inclusive for a single `bytes=` range; None for the whole file; 416 if unsatisfiable."""
-    if header is None:
-        return None
-    match = _RANGE.match(header.strip())
-    if not match or match.groups() == ("", ""):
-        return None  # RFC 9110: an invalid Range is ignored
-    first, last = match.groups()
-    if first == "":
-        start, end = max(0, size - int(last)), size - 1
-    else:
-        start = int(first)
-        end = min(int(last), size - 1) if last else size - 1
-        if last and int(last) < start:
-            return None
-    if start >= size or size == 0:
-        raise ApiError(416, f"range not satisfiable: the file is {size} bytes", param="Range",
-                       code="range_not_satisfiable", headers={"Content-Range": f"bytes */{size}"})
-    return start, end
-
-
-def serve_bytes(data: bytes, media_type: str, range_header: str | None) -> Response:
-    span = byte_range(range_header, len(data))
-    headers = {"Accept-Ranges": "bytes"}
-    if span is None:
-        return Response(data, media_type=media_type, headers=headers)
-    start, end = span
-    headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
-    return Response(data[start:end + 1], status_code=206, media_type=media_type, headers=headers)
-
-
-async def media_of(mock, job, kind: str, what: str = "video") -> bytes:
-    """A job's media: 409 until it is completed, 404 once its download has expired."""
-    now = mock.clock.now()
-    refresh(job, now)
-    if job.status != "completed":
-        raise ApiError(409, f"{what} is {job.status}: content is available once it is completed",
-                       type="invalid_request_error", code="video_not_ready", param=f"{what}_id")
-    if job.expires_at is not None and job.expires_at <= now:
-        raise ApiError(404, "the download has expired", code="expired", param=f"{what}_id")
-    return await mock.media.get(kind, job.width, job.height, job.duration)
 
 
 @endpoint(DIALECT)
