@@ -12,6 +12,9 @@ async def media_of(mock: MockState, job: Job, kind: str, what: str = "video") ->
     """A job's media: 409 until it is completed, 404 once its download has expired."""
     now = mock.clock.now()
     refresh(job, now)
+    if job.status == "failed":
+        raise ApiError(409, f"{what} failed: it will never have content (create a new one)",
+                       type="invalid_request_error", code="video_not_ready", param=f"{what}_id")
     if job.status != "completed":
         raise ApiError(409, f"{what} is {job.status}: content is available once it is completed",
                        type="invalid_request_error", code="video_not_ready", param=f"{what}_id")
