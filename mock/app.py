@@ -71,6 +71,7 @@ ROUTES = [
     _route("/__mock/health", get=control.health),
     _route("/__mock/reset", post=control.reset),
     _route("/__mock/clock/advance", post=control.advance_clock),
+    _route("/__mock/seed", post=control.seed),
     _route("/__mock/jobs/{job_id}", get=control.inspect_job),
     _route("/__mock/jobs/{job_id}/advance", post=control.advance_job),
     _route("/__mock/faults", post=control.add_fault, delete=control.clear_faults),

@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-body-mb", type=float, default=25.0, help="largest request body in MiB (then 413)")
     serve.add_argument("--state-file", help="SQLite file that keeps jobs across restarts (default: memory only)")
     serve.add_argument("--media-cache-dir", help="folder that keeps rendered MP4s across restarts")
+    serve.add_argument("--seed", type=int, help="make ids reproducible: the same seed and requests give the same ids")
     serve.add_argument("--fps", type=int, default=1, help="frame rate of rendered MP4s")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     serve.add_argument("--no-access-log", action="store_true", help="do not log each request")
@@ -53,7 +54,7 @@ def config_from(args) -> MockConfig:
     return MockConfig(
         policy=args.policy, job_seconds=args.job_seconds, polls=args.polls, keys=_keys(args),
         max_jobs=args.max_jobs, max_body_bytes=int(args.max_body_mb * 1024 * 1024), channel=args.port or 4010,
-        state_file=args.state_file, media_cache_dir=args.media_cache_dir, fps=args.fps,
+        state_file=args.state_file, media_cache_dir=args.media_cache_dir, fps=args.fps, seed=args.seed,
     )
 
 

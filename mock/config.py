@@ -28,6 +28,8 @@ class MockConfig:
     journal_size: int = 10_000
     #: Frames per second of rendered MP4s (low keeps encoding cheap; duration is exact either way).
     fps: int = 1
+    #: Seed of the ids' random parts: the same seed and requests give the same ids (None: random).
+    seed: int | None = None
 
     def __post_init__(self) -> None:
         if self.policy not in ("time", "polls", "manual"):
@@ -36,5 +38,7 @@ class MockConfig:
             raise ValueError("job_seconds must be >= 0")
         if self.polls < 1:
             raise ValueError("polls must be >= 1")
+        if self.seed is not None and not 0 <= self.seed <= 2**32 - 1:
+            raise ValueError("seed must be a whole number from 0 to 4294967295")
         if self.max_jobs < 1:
             raise ValueError("max_jobs must be >= 1")

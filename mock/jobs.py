@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import ids
 from .endpoint import Call
 from .errors import ApiError
 from .lifecycle import Policy
@@ -47,7 +46,7 @@ def new_job(call: Call, spec: Spec, variant: str, body: dict[str, Any], *, diale
     shape = "apimart" if dialect == "apimart" else spec.extension(variant, "x-response-shape", "gateway")
     initial = "queued" if dialect == "apimart" else spec.extension(variant, "x-initial-status", "in_progress")
     return Job(
-        id=ids.task_id() if dialect == "apimart" else ids.video_id(model, call.mock.config.channel),
+        id=call.mock.ids.task_id() if dialect == "apimart" else call.mock.ids.video_id(model, call.mock.config.channel),
         owner=call.owner, dialect=dialect, model=model, variant=variant, shape=shape, prompt=prompt,
         width=width, height=height, duration=seconds,
         size=asked_or_default(spec, variant, body, "size"), seconds=asked_or_default(spec, variant, body, "seconds"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .auth import KeyCheck
 from .clock import Clock
 from .config import MockConfig
+from .ids import IdSource
 from .journal import Faults, Journal
 from .lifecycle import Policy, refresh
 from .media import MediaCache
@@ -21,6 +22,7 @@ class MockState:
         prepare_shapes(self.aihubmix)  # a response member the mock cannot fill fails here, at start-up
         prepare_shapes(self.apimart)
         self.clock = Clock()
+        self.ids = IdSource(config.seed)
         self.keys = KeyCheck(config.keys)
         self.policy = Policy(config.policy, config.job_seconds if config.policy == "time" else config.polls)
         self.persist = None
@@ -41,6 +43,7 @@ class MockState:
         self.journal.clear()
         self.faults.clear()
         self.clock.reset()
+        self.ids.reseed(self.ids.seed)  # a seeded mock starts its ids over, as a fresh one would
         if self.persist is not None:
             self.persist.set_clock_offset(0.0)
 

@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 
 from ..bodies import parse_json, read_raw
 from ..errors import ApiError
+from ..ids import MAX_SEED
 from ..journal import Fault
 from ..lifecycle import advance, refresh
 from ..spec import SPEC_NAMES, load_document
@@ -52,6 +53,16 @@ async def health(request: Request, mock) -> Response:
 async def reset(request: Request, mock) -> Response:
     mock.reset()
     return JSONResponse(OK)
+
+
+@control
+async def seed(request: Request, mock) -> Response:
+    body = await _json(request)
+    if set(body) != {"seed"}:
+        raise ApiError(400, "the body is {\"seed\": <whole number> | null}", param="seed")
+    value = None if body["seed"] is None else _whole(body, "seed", 0, 0, MAX_SEED)
+    mock.ids.reseed(value)
+    return JSONResponse({"ok": True, "seed": value})
 
 
 @control

@@ -10,7 +10,6 @@ from starlette.responses import Response
 from ..downloads import media_of
 from ..endpoint import Call, endpoint
 from ..errors import ApiError, not_found
-from ..ids import video_id
 from ..jobs import new_job, request_outcome, request_policy
 from ..jsonresponse import FastJSONResponse
 from ..lifecycle import poll_after_ms, refresh
@@ -120,7 +119,7 @@ async def remix_video(call: Call) -> Response:
     policy = request_policy(call)
     # status="" starts the copy over at its family's initial status (Job.__post_init__)
     job = dataclasses.replace(
-        source, id=video_id(source.model, call.mock.config.channel), prompt=body["prompt"], status="", progress=0,
+        source, id=call.mock.ids.video_id(source.model, call.mock.config.channel), prompt=body["prompt"], status="", progress=0,
         polls=0, completed_at=None, created_at=now, remixed_from=source.id, policy=policy.kind,
         policy_arg=policy.arg, outcome=request_outcome(call, body["prompt"]), error_message=None,
     )
