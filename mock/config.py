@@ -12,6 +12,8 @@ class MockConfig:
     policy: str = "time"
     job_seconds: float = 5.0
     polls: int = 3
+    #: How new jobs end unless a request says otherwise (X-Mock-Outcome, `[mock:fail]`).
+    outcome: str = "completed"
     #: Accepted bearer keys; None accepts any well-formed key.
     keys: list[str] | None = None
     #: Jobs kept at most; beyond it, expired and deleted jobs are dropped first, then creates get 429.
@@ -34,6 +36,8 @@ class MockConfig:
     def __post_init__(self) -> None:
         if self.policy not in ("time", "polls", "manual"):
             raise ValueError(f"policy must be time, polls or manual, not {self.policy!r}")
+        if self.outcome not in ("completed", "failed"):
+            raise ValueError(f"outcome must be completed or failed, not {self.outcome!r}")
         if self.job_seconds < 0:
             raise ValueError("job_seconds must be >= 0")
         if self.polls < 1:

@@ -30,7 +30,7 @@ def request_outcome(call: Call, prompt: str) -> str:
         raise ApiError(400, "X-Mock-Outcome takes completed or failed", param="X-Mock-Outcome", code="invalid_header")
     if header == "failed" or FAIL_MARKER in prompt:
         return "failed"
-    return "completed"
+    return header or call.mock.config.outcome
 
 
 def new_job(call: Call, spec: Spec, variant: str, body: dict[str, Any], *, dialect: str,
