@@ -22,3 +22,23 @@ def test_a_failed_jobs_download_says_it_will_never_have_content():
     assert response.status_code == 409
     message = response.json()["error"]["message"]
     assert "failed" in message and "never" in message, message
+
+
+def test_a_bare_command_prints_help(capsys):
+    from aihubmix_mock.cli import main
+
+    assert main([]) == 0
+    assert "serve" in capsys.readouterr().out
+
+
+def test_serve_help_says_each_default_once_and_shows_the_control_plane():
+    from aihubmix_mock.cli import build_parser
+
+    serve = build_parser()._subparsers._group_actions[0].choices["serve"]
+    text = serve.format_help()
+    assert "(default: None)" not in text and "(default: False)" not in text
+    assert "memory only) (default" not in text  # a default the help says is not repeated
+    assert "well-formed" not in text  # says what a key must be instead
+    for action in serve._actions:
+        assert action.help, f"{action.option_strings} has no help"
+    assert "X-Mock-Outcome" in text and "/__mock/clock/advance" in text
