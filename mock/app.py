@@ -82,7 +82,10 @@ ROUTES = [
 
 async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] == "http":
-        await _error(404, f"no route for {scope['method']} {scope['path']}", "not_found")(scope, receive, send)
+        message = f"no route for {scope['method']} {scope['path']}"
+        if scope["path"].startswith(("/videos", "/tasks")):  # a base URL without /v1
+            message += f"; did you mean /v1{scope['path']}? (the base URL for openai-python ends in /v1)"
+        await _error(404, message, "not_found")(scope, receive, send)
 
 
 class MockApp:

@@ -42,3 +42,17 @@ def test_serve_help_says_each_default_once_and_shows_the_control_plane():
     for action in serve._actions:
         assert action.help, f"{action.option_strings} has no help"
     assert "X-Mock-Outcome" in text and "/__mock/clock/advance" in text
+
+
+def test_an_unknown_model_suggests_the_nearest():
+    response = client().post("/v1/videos", json={"model": "sora2", "prompt": "p"}, headers=AUTH)
+    assert response.status_code == 400
+    assert "did you mean 'sora-2'?" in response.json()["error"]["message"]
+    far = client().post("/v1/videos", json={"model": "zzzzzz", "prompt": "p"}, headers=AUTH)
+    assert "did you mean" not in far.json()["error"]["message"]
+
+
+def test_a_base_url_without_v1_is_told_so():
+    response = client().post("/videos", json={"model": "sora-2", "prompt": "p"}, headers=AUTH)
+    assert response.status_code == 404
+    assert "did you mean /v1/videos?" in response.json()["error"]["message"]
