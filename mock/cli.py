@@ -12,7 +12,7 @@ from . import __version__
 from .config import MockConfig
 
 
-def _keys(args) -> list[str] | None:
+def _keys(args: argparse.Namespace) -> list[str] | None:
     keys = list(args.key or [])
     if args.keys_file:
         with open(args.keys_file, encoding="utf-8") as handle:
@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def config_from(args) -> MockConfig:
+def config_from(args: argparse.Namespace) -> MockConfig:
     return MockConfig(
         policy=args.policy, job_seconds=args.job_seconds, polls=args.polls, keys=_keys(args),
         max_jobs=args.max_jobs, max_body_bytes=int(args.max_body_mb * 1024 * 1024), channel=args.port or 4010,

@@ -16,12 +16,13 @@ from ..lifecycle import poll_after_ms, refresh
 from ..media import TYPES
 from ..ranges import serve_bytes
 from ..shapes import video_object
+from ..store import Job
 from ..validation import validated_body
 
 DIALECT = "aihubmix"
 
 
-def _job(call: Call):
+def _job(call: Call) -> Job:
     job = call.mock.store.get(call.owner, call.path("video_id"))
     if job.dialect != DIALECT:
         raise not_found()
