@@ -28,8 +28,13 @@ from .server import MockServer
 
 #: What the marker may set: MockConfig's fields a test would want to vary.
 MARKER_SETTINGS = ("keys", "policy", "job_seconds", "polls", "outcome", "seed")
-# Kept for code that imported the old name.
-RunningMock = MockServer
+
+
+class RunningMock(MockServer):
+    """The old name: `RunningMock(app)` serves an ASGI app of your own."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app=app)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -31,15 +31,20 @@ class ControlPlaneError(RuntimeError):
 
 
 class MockServer:
-    """`MockServer(MockConfig(...))` or `MockServer(job_seconds=..., keys=[...], seed=...)`."""
+    """`MockServer(MockConfig(...))`, `MockServer(job_seconds=..., keys=[...], seed=...)`, or
+    `MockServer(app=...)` to serve an ASGI app of your own (e.g. one wrapping the mock)."""
 
-    def __init__(self, config: MockConfig | None = None, **settings: Any) -> None:
+    def __init__(self, config: MockConfig | None = None, *, app: Any = None, **settings: Any) -> None:
         import uvicorn
 
         from .app import create_app
 
-        self.app = create_app(config, **settings)
-        self.config: MockConfig = self.app.state.mock.config
+        self._owns_app = app is None
+        if app is None:
+            app = create_app(config, **settings)
+        elif config is not None or settings:
+            raise TypeError("pass an app, or settings for a new one, not both")
+        self.app = app
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", 0))  # bound before the server starts: no race for the port
@@ -66,7 +71,8 @@ class MockServer:
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self._sock.close()
-        self.app.state.mock.close()
+        if self._owns_app:
+            self.app.state.mock.close()
 
     def __enter__(self) -> MockServer:
         return self.start()
