@@ -10,21 +10,32 @@ BASE_URL ?=
 API_KEY ?=
 BUDGET ?= 0
 
-.PHONY: install test test-unit test-contract test-socket mock lint contract free docs-snapshot bench deep drift-demo clean
+.PHONY: install install-runtime test test-unit test-contract test-socket mock lint format contract free docs-snapshot bench deep drift-demo clean
 
-# The venv is rebuilt when the dependency pins change. constraints.txt pins every package
-# (`pip freeze` of a passing run), pyproject.toml keeps the ranges.
-$(VENV)/.installed: pyproject.toml constraints.txt
+# setuptools says, for every editable install, to beware of folders named like the package: ours
+# installs as aihubmix_mock from mock/ (pyproject.toml says why), so there is none. Silenced by name.
+PIP := PYTHONWARNINGS='ignore:Editable installation' $(PY) -m pip install --quiet --disable-pip-version-check
+
+# Two steps in one venv, each redone when the dependency pins change. constraints.txt pins every
+# package (`pip freeze` of a passing run), pyproject.toml keeps the ranges.
+# The server alone (make mock) needs only the runtime dependencies (~100 MB); the tests add the dev
+# extra (Schemathesis, openai, ruff, mypy…).
+$(VENV)/.runtime: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	$(PIP) --upgrade "pip>=24"
+	$(PIP) -c constraints.txt -e .
 	touch $@
 
+$(VENV)/.installed: $(VENV)/.runtime
+	$(PIP) -c constraints.txt -e '.[dev]'
+	touch $@
+
+install-runtime: $(VENV)/.runtime
 install: $(VENV)/.installed
 
 ## make test: unit + spec tests and the contract suite in-process, the suite again over a real
 ## socket, then Schemathesis fuzzing with many examples and every check.
-test: install
+test: install lint
 	$(PY) -m pytest tests contract_tests -q
 	$(PY) -m pytest contract_tests -q --target=socket
 	$(PY) -m pytest contract_tests/test_schemathesis.py -q --profile=deep
@@ -33,11 +44,21 @@ test-unit: install
 	$(PY) -m pytest tests -q
 
 ## make mock: the mock on 127.0.0.1:$(PORT) (PORT=..., JOB_SECONDS=...).
-mock: install
+mock: install-runtime
 	$(BIN)/aihubmix-mock serve --host 127.0.0.1 --port $(PORT) --job-seconds $(JOB_SECONDS) $(MOCK_ARGS)
 
+LINTED := mock contract_tests tests bench conftest.py
+
+## make lint: ruff's rules, ruff's format (checked, not applied), mypy (strict on mock/).
 lint: install
-	$(BIN)/ruff check mock contract_tests tests bench conftest.py
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy
+
+## make format: apply ruff's format and its fixable rules.
+format: install
+	$(BIN)/ruff format $(LINTED)
+	$(BIN)/ruff check --fix $(LINTED)
 
 ## make contract BASE_URL=https://aihubmix.com API_KEY=sk-... [BUDGET=2]: drift report in reports/.
 contract: install

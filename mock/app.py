@@ -86,6 +86,7 @@ ROUTES = [
     _route("/__mock/health", get=control.health),
     _route("/__mock/reset", post=control.reset),
     _route("/__mock/clock/advance", post=control.advance_clock),
+    _route("/__mock/seed", post=control.seed),
     _route("/__mock/jobs/{job_id}", get=control.inspect_job),
     _route("/__mock/jobs/{job_id}/advance", post=control.advance_job),
     _route("/__mock/faults", post=control.add_fault, delete=control.clear_faults),
@@ -96,7 +97,10 @@ ROUTES = [
 
 async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] == "http":
-        await _error(scope, 404, f"no route for {scope['method']} {scope['path']}", "not_found")(scope, receive, send)
+        message = f"no route for {scope['method']} {scope['path']}"
+        if scope["path"].startswith(("/videos", "/tasks")):  # a base URL without /v1
+            message += f"; did you mean /v1{scope['path']}? (the base URL for openai-python ends in /v1)"
+        await _error(scope, 404, message, "not_found")(scope, receive, send)
 
 
 class MockApp:

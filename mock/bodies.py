@@ -46,15 +46,15 @@ def _too_deep() -> ApiError:
                     code="invalid_json")
 
 
-def _check(value: Any, depth: int = 0) -> None:
+def _reject_too_deep(value: Any, depth: int = 0) -> None:
     if depth > MAX_DEPTH:
         raise _too_deep()
     if isinstance(value, dict):
         for item in value.values():
-            _check(item, depth + 1)
+            _reject_too_deep(item, depth + 1)
     elif isinstance(value, list):
         for item in value:
-            _check(item, depth + 1)
+            _reject_too_deep(item, depth + 1)
 
 
 def parse_json(raw: bytes) -> Any:
@@ -66,7 +66,7 @@ def parse_json(raw: bytes) -> Any:
         raise ApiError(400, f"request body is not valid UTF-8 text: {exc.reason}", code="invalid_json") from None
     try:
         value = orjson.loads(raw)  # rejects NaN / Infinity and lone surrogates
-        _check(value)
+        _reject_too_deep(value)
     except orjson.JSONDecodeError as exc:  # orjson's own depth limit (1024) is far above ours
         text = str(exc)
         if "depth limit" in text:

@@ -12,6 +12,8 @@ class MockConfig:
     policy: str = "time"
     job_seconds: float = 5.0
     polls: int = 3
+    #: How new jobs end unless a request says otherwise (X-Mock-Outcome, `[mock:fail]`).
+    outcome: str = "completed"
     #: Accepted bearer keys; None accepts any well-formed key.
     keys: list[str] | None = None
     #: Jobs kept at most; beyond it, expired and deleted jobs are dropped first, then creates get 429.
@@ -28,13 +30,19 @@ class MockConfig:
     journal_size: int = 10_000
     #: Frames per second of rendered MP4s (low keeps encoding cheap; duration is exact either way).
     fps: int = 1
+    #: Seed of the ids' random parts: the same seed and requests give the same ids (None: random).
+    seed: int | None = None
 
     def __post_init__(self) -> None:
         if self.policy not in ("time", "polls", "manual"):
             raise ValueError(f"policy must be time, polls or manual, not {self.policy!r}")
+        if self.outcome not in ("completed", "failed"):
+            raise ValueError(f"outcome must be completed or failed, not {self.outcome!r}")
         if self.job_seconds < 0:
             raise ValueError("job_seconds must be >= 0")
         if self.polls < 1:
             raise ValueError("polls must be >= 1")
+        if self.seed is not None and not 0 <= self.seed <= 2**32 - 1:
+            raise ValueError("seed must be a whole number from 0 to 4294967295")
         if self.max_jobs < 1:
             raise ValueError("max_jobs must be >= 1")

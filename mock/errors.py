@@ -16,7 +16,7 @@ The mock's help never goes into members production does not send: the rule id is
 
 from __future__ import annotations
 
-from .responses import FastJSONResponse
+from .jsonresponse import FastJSONResponse
 
 GATEWAY_TYPE = "Aihubmix_api_error"
 

@@ -105,7 +105,8 @@ def decode_fields(items: list[tuple[str, Any]]) -> dict[str, Any]:
     root: dict[str, Any] = {}
     for key, value in items:
         _assign(root, _split(key), value)
-    return _indexed_lists(root)
+    result: dict[str, Any] = _indexed_lists(root)
+    return result
 
 
 # ---------------------------------------------------------------------------------------- types

@@ -1,34 +1,62 @@
-"""Ids shaped like the gateways' (api-facts.md).
+"""Ids shaped like the gateways' (api-facts.md), from a source that a seed makes reproducible.
 
 AIHubMix: unpadded base64 of `{"model": ..., "id": <upstream id>}` followed by `channel<N>`, so ids
 start `eyJ` as in the docs. The URL-safe alphabet keeps `/` out of a path segment.
 APIMart: `task_` + a 26-character ULID (004:26).
+
+Unseeded, the random parts come from os.urandom and a ULID's time part from the wall clock. Seeded
+(`--seed`, `MockConfig(seed=...)`, `POST /__mock/seed`, like moto's seed endpoint), both come from
+a generator of that seed, so two servers given the same seed and the same requests make the same
+ids in the same order (the time part becomes a sequence number, still sortable).
 """
 
 from __future__ import annotations
 
 import base64
 import os
+import random
 import time
 
 import orjson
 
+MAX_SEED = 2**32 - 1
+
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-def video_id(model: str, channel: int) -> str:
-    upstream = "video_" + os.urandom(12).hex()
-    raw = orjson.dumps({"model": model, "id": upstream})
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=") + f"channel{channel}"
+class IdSource:
+    def __init__(self, seed: int | None = None) -> None:
+        self.seed: int | None = None
+        self._rng: random.Random | None = None
+        self._sequence = 0
+        self.reseed(seed)
 
+    def reseed(self, seed: int | None) -> None:
+        """Start over from `seed` (None: random ids again)."""
+        self.seed = seed
+        self._rng = None if seed is None else random.Random(seed)
+        self._sequence = 0
 
-def task_id() -> str:
-    value = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
-    chars = []
-    for _ in range(26):
-        chars.append(_CROCKFORD[value & 31])
-        value >>= 5
-    return "task_" + "".join(reversed(chars))
+    def _bytes(self, n: int) -> bytes:
+        return os.urandom(n) if self._rng is None else self._rng.randbytes(n)
+
+    def video_id(self, model: str, channel: int) -> str:
+        upstream = "video_" + self._bytes(12).hex()
+        raw = orjson.dumps({"model": model, "id": upstream})
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=") + f"channel{channel}"
+
+    def task_id(self) -> str:
+        if self._rng is None:
+            millis = int(time.time() * 1000)
+        else:
+            self._sequence += 1
+            millis = self._sequence
+        value = (millis << 80) | int.from_bytes(self._bytes(10), "big")
+        chars = []
+        for _ in range(26):
+            chars.append(_CROCKFORD[value & 31])
+            value >>= 5
+        return "task_" + "".join(reversed(chars))
 
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import ids
 from .errors import ApiError
 from .lifecycle import Policy
-from .render import RenderError, echo, has_audio, plan
+from .renderplan import RenderError, asked_or_default, has_audio, plan
 from .spec import Spec
 from .store import Job
 
@@ -24,7 +23,7 @@ def request_policy(call: Call) -> Policy:
 def request_outcome(call: Call, prompt: str) -> str:
     if call.directives.outcome == "failed" or FAIL_MARKER in prompt:
         return "failed"
-    return "completed"
+    return call.directives.outcome or call.mock.config.outcome
 
 
 def new_job(call: Call, spec: Spec, variant: str, body: dict[str, Any], *, dialect: str,
@@ -40,10 +39,10 @@ def new_job(call: Call, spec: Spec, variant: str, body: dict[str, Any], *, diale
     shape = "apimart" if dialect == "apimart" else spec.extension(variant, "x-response-shape", "gateway")
     initial = "queued" if dialect == "apimart" else spec.extension(variant, "x-initial-status", "in_progress")
     return Job(
-        id=ids.task_id() if dialect == "apimart" else ids.video_id(model, call.mock.config.channel),
+        id=call.mock.ids.task_id() if dialect == "apimart" else call.mock.ids.video_id(model, call.mock.config.channel),
         owner=call.owner, dialect=dialect, model=model, variant=variant, shape=shape, prompt=prompt,
         width=width, height=height, duration=seconds,
-        size=echo(spec, variant, body, "size"), seconds=echo(spec, variant, body, "seconds"),
+        size=asked_or_default(spec, variant, body, "size"), seconds=asked_or_default(spec, variant, body, "seconds"),
         initial=initial, created_at=call.mock.clock.now(), policy=policy.kind, policy_arg=policy.arg,
         ttl=int(ttl), delete_supported=spec.extension(variant, "x-delete", "supported") != "not_supported",
         outcome=request_outcome(call, prompt), audio=has_audio(spec, variant, body),

@@ -12,6 +12,10 @@ Status is materialised on the job each time it is read, so it only ever moves fo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .store import Job
 
 TERMINAL = ("completed", "failed")
 POLICIES = ("time", "polls", "manual")
@@ -45,7 +49,7 @@ class Policy:
         return Policy("polls", 1) if self.kind == "time" and self.arg == 0 else self
 
 
-def finish(job, at: float) -> None:
+def finish(job: Job, at: float) -> None:
     job.status = job.outcome
     if job.outcome == "completed":
         job.progress = 100
@@ -54,7 +58,7 @@ def finish(job, at: float) -> None:
         job.completed_at = None
 
 
-def refresh(job, now: float, *, poll: bool = False) -> None:
+def refresh(job: Job, now: float, *, poll: bool = False) -> None:
     """Bring `job.status` / `job.progress` up to `now`; `poll` counts a status poll."""
     if job.status in TERMINAL:
         return
@@ -80,7 +84,7 @@ def refresh(job, now: float, *, poll: bool = False) -> None:
         job.progress = max(job.progress, min(99, int(100 * job.polls / policy.arg)))
 
 
-def advance(job, now: float, to: str | None = None, error: str | None = None) -> None:
+def advance(job: Job, now: float, to: str | None = None, error: str | None = None) -> None:
     """The control plane's push: to the next state, or to `to`."""
     if job.status in TERMINAL:
         raise ValueError(f"job is already {job.status}")
@@ -96,7 +100,7 @@ def advance(job, now: float, to: str | None = None, error: str | None = None) ->
     finish(job, now)
 
 
-def poll_after_ms(job, now: float) -> int:
+def poll_after_ms(job: Job, now: float) -> int:
     """The `openai-poll-after-ms` hint: when the next poll can see a change."""
     if job.status in TERMINAL:
         return 0

@@ -15,13 +15,20 @@ import os
 import struct
 from collections import OrderedDict
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+#: (kind, width, height, seconds, fps, audio) of one rendering.
+Key = tuple[str, int, int, int, int, bool]
 
 TYPES = {"video": "video/mp4", "thumbnail": "image/webp", "spritesheet": "image/jpeg"}
 
 
-def _frame_image(width: int, height: int, index: int, total: int):
+def _frame_image(width: int, height: int, index: int, total: int) -> Image.Image:
     from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (width, height), (24, 28, 48))
@@ -43,7 +50,7 @@ _TONE = struct.pack(f"<{AUDIO_RATE}f", *(0.1 * math.sin(2 * math.pi * 440 * n / 
 _TONE_TWICE = _TONE + _TONE  # any frame's samples are one slice of it
 
 
-def _encode_audio(container, stream, seconds: int) -> None:
+def _encode_audio(container: Any, stream: Any, seconds: int) -> None:
     from fractions import Fraction
 
     import av
@@ -77,7 +84,8 @@ def render_mp4(width: int, height: int, seconds: int, fps: int = 1, audio: bool 
             sound = container.add_stream("aac", rate=AUDIO_RATE)
             sound.layout = "mono"
         for index in range(frames):
-            frame = av.VideoFrame.from_image(_frame_image(width, height, index, frames))
+            frame = av.VideoFrame.from_image(  # type: ignore[no-untyped-call]
+                _frame_image(width, height, index, frames))
             frame.pts = index
             for packet in stream.encode(frame):
                 container.mux(packet)
@@ -127,11 +135,11 @@ class MediaCache:
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.max_bytes = max_bytes
         self.renders = 0          # how many times anything was encoded (the benchmark reads it)
-        self._mem: OrderedDict[tuple, bytes] = OrderedDict()
+        self._mem: OrderedDict[Key, bytes] = OrderedDict()
         self._size = 0
-        self._locks: dict[tuple, asyncio.Lock] = {}
+        self._locks: dict[Key, asyncio.Lock] = {}
 
-    def _disk_path(self, key: tuple) -> Path | None:
+    def _disk_path(self, key: Key) -> Path | None:
         if self.cache_dir is None:
             return None
         digest = hashlib.sha256(repr(key).encode()).hexdigest()[:16]
@@ -139,14 +147,14 @@ class MediaCache:
         sound = "-aac" if audio else ""
         return self.cache_dir / f"{kind}-{width}x{height}-{seconds}s-{fps}fps{sound}-{digest}.bin"
 
-    def _remember(self, key: tuple, data: bytes) -> None:
+    def _remember(self, key: Key, data: bytes) -> None:
         self._mem[key] = data
         self._size += len(data)
         while self._size > self.max_bytes and len(self._mem) > 1:
             _, dropped = self._mem.popitem(last=False)
             self._size -= len(dropped)
 
-    def _render(self, key: tuple) -> bytes:
+    def _render(self, key: Key) -> bytes:
         kind, width, height, seconds, fps, audio = key
         path = self._disk_path(key)
         if path is not None and path.is_file():
@@ -161,7 +169,7 @@ class MediaCache:
             tmp.replace(path)
         return data
 
-    def _key(self, kind: str, width: int, height: int, seconds: int, audio: bool) -> tuple:
+    def _key(self, kind: str, width: int, height: int, seconds: int, audio: bool) -> Key:
         return (kind, width, height, seconds, self.fps, audio and kind == "video")
 
     def cached(self, kind: str, width: int, height: int, seconds: int, audio: bool = False) -> bytes | None:

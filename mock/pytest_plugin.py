@@ -1,84 +1,99 @@
 """pytest fixtures for projects that test a client against the mock (entry point `pytest11`).
 
-- `aihubmix_mock_app`: a fresh ASGI app per test, for in-process clients (httpx ASGITransport,
+- `aihubmix_mock`: a real server on a loopback port with a handle (`MockServer`): `.url` (the
+  docs' base URL), `.api_url` (with /v1, for openai-python), `.advance(seconds)`, `.journal()`,
+  `.complete(id)` / `.fail(id)` / `.force(id, to)`, `.seed(n)`, `.reset()`. Reset before each test.
+- `aihubmix_mock_url`: that server's `.url`.
+- `aihubmix_mock_app`: a fresh ASGI app per test, for in-process clients (httpx's ASGITransport,
   Starlette's TestClient).
-- `aihubmix_mock_url`: the base URL of a real server on a free loopback port (one per session),
-  reset before each test. Jobs complete on the first status poll unless the ini option
-  `aihubmix_mock_job_seconds` says otherwise.
+
+Per-test settings with a marker (a test with settings gets a server of its own):
+
+    @pytest.mark.aihubmix_mock(keys=["sk-a"], policy="manual", job_seconds=30, polls=2,
+                               outcome="failed", seed=1)
+
+Unmarked, jobs complete on the first status poll unless the ini option `aihubmix_mock_job_seconds`
+says otherwise.
 """
 
 from __future__ import annotations
 
-import json
-import socket
-import threading
-import time
-import urllib.request
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from .config import MockConfig
+from .server import MockServer
 
-def pytest_addoption(parser):
+#: What the marker may set: MockConfig's fields a test would want to vary.
+MARKER_SETTINGS = ("keys", "policy", "job_seconds", "polls", "outcome", "seed")
+
+
+class RunningMock(MockServer):
+    """The old name: `RunningMock(app)` serves an ASGI app of your own."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app=app)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("aihubmix_mock_job_seconds", "job seconds for the aihubmix_mock fixtures", default="0")
 
 
-def _job_seconds(config) -> float:
-    return float(config.getini("aihubmix_mock_job_seconds") or 0)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "aihubmix_mock(keys=None, policy=None, job_seconds=None, polls=None, outcome=None, seed=None): "
+        "settings of the aihubmix_mock server or app for this test")
 
 
-class RunningMock:
-    """A uvicorn server in a background thread, on a socket bound before it starts."""
+def _settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The ini default, then the marker's settings (the closest marker wins)."""
+    settings: dict[str, Any] = {"job_seconds": float(request.config.getini("aihubmix_mock_job_seconds") or 0)}
+    marker = request.node.get_closest_marker("aihubmix_mock")
+    if marker is not None:
+        if marker.args:
+            raise pytest.UsageError("@pytest.mark.aihubmix_mock takes keyword arguments only")
+        unknown = set(marker.kwargs) - set(MARKER_SETTINGS)
+        if unknown:
+            raise pytest.UsageError(f"@pytest.mark.aihubmix_mock: unknown setting(s) {sorted(unknown)}; "
+                                    f"one of {', '.join(MARKER_SETTINGS)}")
+        settings.update(marker.kwargs)
+    return settings
 
-    def __init__(self, app) -> None:
-        import uvicorn
 
-        self.app = app
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
-        self.port = self._sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
-
-    def start(self) -> RunningMock:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the aihubmix mock did not start within 10 s")
-            time.sleep(0.01)
-        return self
-
-    def reset(self) -> None:
-        request = urllib.request.Request(f"{self.url}/__mock/reset", method="POST", data=b"")
-        with urllib.request.urlopen(request, timeout=10) as response:
-            json.load(response)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._sock.close()
+def _config(settings: dict[str, Any]) -> MockConfig:
+    try:
+        return MockConfig(**settings)
+    except ValueError as exc:
+        raise pytest.UsageError(f"@pytest.mark.aihubmix_mock: {exc}") from None
 
 
 @pytest.fixture
-def aihubmix_mock_app(request):
-    from aihubmix_mock import create_app
+def aihubmix_mock_app(request: pytest.FixtureRequest) -> Any:
+    from .app import create_app
 
-    return create_app(job_seconds=_job_seconds(request.config))
+    return create_app(_config(_settings(request)))
 
 
 @pytest.fixture(scope="session")
-def aihubmix_mock_server(request):
-    from aihubmix_mock import create_app
-
-    server = RunningMock(create_app(job_seconds=_job_seconds(request.config))).start()
-    yield server
-    server.stop()
+def aihubmix_mock_server(request: pytest.FixtureRequest) -> Iterator[MockServer]:
+    """The session-wide server with the ini settings (tests without a marker share it)."""
+    with MockServer(_config(_settings(request))) as server:
+        yield server
 
 
 @pytest.fixture
-def aihubmix_mock_url(aihubmix_mock_server) -> str:
-    aihubmix_mock_server.reset()
-    return aihubmix_mock_server.url
+def aihubmix_mock(request: pytest.FixtureRequest) -> Iterator[MockServer]:
+    if request.node.get_closest_marker("aihubmix_mock") is None:
+        server: MockServer = request.getfixturevalue("aihubmix_mock_server")
+        server.reset()
+        yield server
+        return
+    with MockServer(_config(_settings(request))) as own:
+        yield own
+
+
+@pytest.fixture
+def aihubmix_mock_url(aihubmix_mock: MockServer) -> str:
+    return aihubmix_mock.url

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import difflib
 import io
 import re
 from dataclasses import dataclass
@@ -197,7 +198,10 @@ class Spec:
         mapping = self.variants(schema_name)
         if not isinstance(value, str) or value not in mapping:
             allowed = ", ".join(sorted(mapping))
-            return None, Violation(prop, f"{prop}: {_short(value)} is not a supported model; one of: {allowed}", rule, "invalid_model")
+            near = difflib.get_close_matches(value, list(mapping), n=1) if isinstance(value, str) else []
+            hint = f"; did you mean {near[0]!r}?" if near else "."
+            return None, Violation(prop, f"{prop}: {_short(value)} is not a supported model{hint} One of: {allowed}",
+                                   rule, "invalid_model")
         return mapping[value], None
 
     def extension(self, schema_name: str, key: str, default: Any = None) -> Any:

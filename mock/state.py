@@ -6,9 +6,11 @@ from .auth import KeyCheck
 from .clock import Clock
 from .config import MockConfig
 from .faults import Faults, catalogue
+from .ids import IdSource
 from .journal import Journal
 from .lifecycle import Policy, refresh
 from .media import MediaCache
+from .shapes import prepare as prepare_shapes
 from .spec import get_spec
 from .store import Store
 
@@ -18,7 +20,10 @@ class MockState:
         self.config = config
         self.aihubmix = get_spec("aihubmix")
         self.apimart = get_spec("apimart")
+        prepare_shapes(self.aihubmix)  # a response member the mock cannot fill fails here, at start-up
+        prepare_shapes(self.apimart)
         self.clock = Clock()
+        self.ids = IdSource(config.seed)
         self.keys = KeyCheck(config.keys)
         self.policy = Policy(config.policy, config.job_seconds if config.policy == "time" else config.polls)
         self.persist = None
@@ -40,6 +45,7 @@ class MockState:
         self.journal.clear()
         self.faults.clear()
         self.clock.reset()
+        self.ids.reseed(self.ids.seed)  # a seeded mock starts its ids over, as a fresh one would
         if self.persist is not None:
             self.persist.set_clock_offset(0.0)
 

@@ -8,9 +8,14 @@ A deleted job leaves a marker of its place in the creation order, so a listing c
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING, Any
 
 from .errors import ApiError, not_found
+
+if TYPE_CHECKING:
+    from .persist import SqliteState
 
 
 @dataclass(slots=True)
@@ -50,17 +55,18 @@ class Job:
     def expires_at(self) -> float | None:
         return None if self.completed_at is None else self.completed_at + self.ttl
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> Job:
+    def from_dict(cls, data: dict[str, Any]) -> Job:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
 class Store:
-    def __init__(self, max_jobs: int, persist=None, refresh=None) -> None:
+    def __init__(self, max_jobs: int, persist: SqliteState | None = None,
+                 refresh: Callable[[Job, float], None] | None = None) -> None:
         self.max_jobs = max_jobs
         self._refresh = refresh  # lifecycle.refresh: status is materialised lazily
         self._jobs: dict[str, Job] = {}
@@ -150,7 +156,7 @@ class Store:
         if self._persist is not None:
             self._persist.clear()
 
-    def load(self, jobs) -> None:
+    def load(self, jobs: Iterable[Job]) -> None:
         for job in jobs:
             self._place(job)
 

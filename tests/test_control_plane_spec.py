@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -11,7 +13,9 @@ from aihubmix_mock import create_app
 
 @pytest.fixture(scope="module")
 def control_schema():
-    schema = schemathesis.openapi.from_asgi("/__mock/openapi/control-plane.json", create_app())
+    # The file in openapi/, not the mock's own copy of it.
+    schema = schemathesis.openapi.from_path(str(Path(__file__).parent.parent / "openapi" / "control-plane.yaml"))
+    schema.app = create_app()
     schema.config.generation.update(deterministic=True, database="none", allow_x00=False, codec="utf-8",
                                     allow_extra_parameters=False)
     return schema

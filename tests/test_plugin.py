@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def test_fixtures_in_another_project(pytester):
     pytester.makepyfile(test_client="""
@@ -41,3 +43,79 @@ def test_job_seconds_ini_option(pytester):
             assert httpx.get(f"{aihubmix_mock_url}/v1/videos/{job['id']}", headers=auth).json()["status"] == "queued"
     """)
     pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_marker_and_handle_in_another_project(pytester):
+    pytester.makepyfile(test_handle="""
+        import httpx
+        import pytest
+
+        AUTH = {"Authorization": "Bearer sk-a"}
+
+        def create(mock, **headers):
+            r = httpx.post(f"{mock.url}/v1/videos", json={"model": "sora-2", "prompt": "p"}, headers={**AUTH, **headers})
+            assert r.status_code == 200, r.text
+            return r.json()["id"]
+
+        def status(mock, video_id):
+            return httpx.get(f"{mock.url}/v1/videos/{video_id}", headers=AUTH).json()["status"]
+
+        @pytest.mark.aihubmix_mock(job_seconds=30)
+        def test_advance_the_clock(aihubmix_mock):
+            video = create(aihubmix_mock)
+            assert status(aihubmix_mock, video) == "queued"
+            aihubmix_mock.advance(30)
+            assert status(aihubmix_mock, video) == "completed"
+
+        @pytest.mark.aihubmix_mock(policy="manual")
+        def test_force_an_outcome_and_read_the_journal(aihubmix_mock):
+            video = create(aihubmix_mock)
+            assert status(aihubmix_mock, video) == "queued"
+            assert aihubmix_mock.fail(video, "too blue") == "failed"
+            assert httpx.get(f"{aihubmix_mock.url}/v1/videos/{video}", headers=AUTH).json()["error"]["message"] == "too blue"
+            posts = aihubmix_mock.journal(method="POST", path_prefix="/v1/videos")
+            assert [e["body"]["model"] for e in posts] == ["sora-2"]
+            aihubmix_mock.reset()
+            assert aihubmix_mock.journal() == []
+
+        @pytest.mark.aihubmix_mock(keys=["sk-a"], outcome="failed")
+        def test_keys_and_outcome(aihubmix_mock):
+            assert httpx.get(f"{aihubmix_mock.url}/v1/videos", headers={"Authorization": "Bearer sk-b"}).status_code == 401
+            assert status(aihubmix_mock, create(aihubmix_mock)) == "failed"
+
+        @pytest.mark.aihubmix_mock(seed=5)
+        def test_seed_first(aihubmix_mock):
+            pytest.first_id = create(aihubmix_mock)
+
+        @pytest.mark.aihubmix_mock(seed=5)
+        def test_seed_again(aihubmix_mock):
+            assert create(aihubmix_mock) == pytest.first_id
+
+        @pytest.mark.aihubmix_mock(seed=5)
+        def test_marker_on_the_app(aihubmix_mock_app):
+            assert aihubmix_mock_app.state.mock.ids.seed == 5
+
+        def test_unmarked_share_the_session_server(aihubmix_mock, aihubmix_mock_server):
+            assert aihubmix_mock is aihubmix_mock_server
+            assert aihubmix_mock.api_url == aihubmix_mock.url + "/v1"
+
+        @pytest.mark.aihubmix_mock(colour="blue")
+        def test_unknown_setting(aihubmix_mock):
+            pass
+    """)
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=7, errors=1)
+    result.stdout.fnmatch_lines(["*unknown setting(s)*colour*one of keys, policy*"])
+
+
+def test_the_server_as_a_context_manager():
+    import httpx
+
+    from aihubmix_mock import MockServer
+
+    with MockServer(job_seconds=0, seed=3) as mock:
+        response = httpx.get(f"{mock.url}/__mock/health")
+        assert response.json()["status"] == "ok"
+        url = mock.url
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{url}/__mock/health", timeout=2)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate
 
-from aihubmix_mock.render import plan
+from aihubmix_mock.renderplan import plan
 from aihubmix_mock.spec import get_spec
 from contract_tests import generate, seeds
 
@@ -192,3 +192,36 @@ def test_the_two_validators_agree(variant):
         assert decider.is_valid(body) and explainer.is_valid(body)
 
     agree()
+
+
+def test_every_response_shape_is_a_schema_the_mock_fills():
+    """Each `x-response-shape` a variant names has a schema in `x-response-shapes`, and the mock's
+    responses have exactly that schema's members (built from it, not restated in Python)."""
+    from aihubmix_mock.shapes import response_shape
+
+    for spec in (get_spec("aihubmix"),):
+        named = {spec.extension(v, "x-response-shape") for v in spec.variants("CreateVideoRequest").values()}
+        shapes = spec.document["components"]["x-response-shapes"]
+        assert named <= set(shapes), f"x-response-shape names without a schema: {named - set(shapes)}"
+        for shape in named:
+            schema = spec.resolve(shapes[shape])
+            assert [name for name, _ in response_shape(spec.name, shape).fields] == list(schema["properties"])
+
+
+def test_a_response_member_the_mock_cannot_fill_fails_at_start_up():
+    import copy
+
+    from aihubmix_mock.shapes import VIDEO_FIELDS, ResponseShape
+    from aihubmix_mock.spec import Spec
+
+    document = copy.deepcopy(get_spec("aihubmix").document)
+    document["components"]["schemas"]["SoraVideo"]["properties"]["watermark"] = {"type": "string"}
+    with pytest.raises(LookupError, match="'watermark'"):
+        ResponseShape(Spec("aihubmix", document), "sora", VIDEO_FIELDS)
+
+
+def test_every_variant_says_whether_it_can_be_deleted_and_remixed():
+    spec = get_spec("aihubmix")
+    for variant in spec.variants("CreateVideoRequest").values():
+        for key in ("x-delete", "x-remix"):
+            assert spec.extension(variant, key) in ("supported", "not_supported"), f"{variant}: {key}"

@@ -5,14 +5,15 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..downloads import media_of
 from ..endpoint import Call, endpoint
 from ..errors import ApiError
 from ..jobs import new_job
+from ..jsonresponse import FastJSONResponse
 from ..lifecycle import refresh
-from ..render import apimart_task
-from ..responses import FastJSONResponse
+from ..ranges import serve_bytes
+from ..shapes import apimart_task
 from ..validation import validated_body
-from .videos import media_of, serve_bytes
 
 DIALECT = "apimart"
 
@@ -33,8 +34,7 @@ async def get_task(call: Call) -> Response:
         raise ApiError(404, "No task found with that id", code="not_found", param="task_id")
     refresh(job, call.mock.clock.now(), poll=True)
     call.mock.store.save(job)
-    estimated = int(job.policy_arg) if job.policy == "time" else 0
-    return FastJSONResponse({"code": 200, "data": apimart_task(job, call.base_url, estimated)})
+    return FastJSONResponse({"code": 200, "data": apimart_task(job, call.base_url)})
 
 
 async def task_file(request: Request) -> Response:

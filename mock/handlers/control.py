@@ -56,6 +56,14 @@ async def reset(request: Request, mock) -> Response:
 
 
 @control
+async def seed(request: Request, mock) -> Response:
+    body = await _json(request, "SeedRequest")
+    value = None if body["seed"] is None else int(body["seed"])
+    mock.ids.reseed(value)
+    return JSONResponse({"ok": True, "seed": value})
+
+
+@control
 async def advance_clock(request: Request, mock) -> Response:
     body = await _json(request, "ClockAdvance")
     now = mock.advance_clock(float(body["seconds"]))

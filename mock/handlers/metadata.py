@@ -20,7 +20,7 @@ from urllib.parse import unquote
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..responses import FastJSONResponse
+from ..jsonresponse import FastJSONResponse
 from ..spec import get_spec, load_document
 
 

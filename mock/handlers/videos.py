@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 
 from starlette.responses import Response
 
+from ..downloads import media_of
 from ..endpoint import Call, endpoint
 from ..errors import ApiError, not_found
-from ..ids import video_id
 from ..jobs import new_job, request_outcome, request_policy
+from ..jsonresponse import FastJSONResponse
 from ..lifecycle import poll_after_ms, refresh
 from ..media import TYPES
 from ..params import query
-from ..render import video_object
-from ..responses import FastJSONResponse
+from ..ranges import serve_bytes
+from ..shapes import video_object
+from ..store import Job
 from ..validation import validated_body
 
 DIALECT = "aihubmix"
 
 
-def _job(call: Call):
+def _job(call: Call) -> Job:
     job = call.mock.store.get(call.owner, call.path("video_id"))
     if job.dialect != DIALECT:
         raise not_found()
@@ -76,52 +77,6 @@ async def delete_video(call: Call) -> Response:
     return FastJSONResponse({"id": job.id, "object": "video.deleted", "deleted": True})
 
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-
-
-def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """(start, end) inclusive for a single `bytes=` range; None for the whole file; 416 if unsatisfiable."""
-    if header is None:
-        return None
-    match = _RANGE.match(header.strip())
-    if not match or match.groups() == ("", ""):
-        return None  # RFC 9110: an invalid Range is ignored
-    first, last = match.groups()
-    if first == "":
-        start, end = max(0, size - int(last)), size - 1
-    else:
-        start = int(first)
-        end = min(int(last), size - 1) if last else size - 1
-        if last and int(last) < start:
-            return None
-    if start >= size or size == 0:
-        raise ApiError(416, f"range not satisfiable: the file is {size} bytes", param="Range",
-                       code="range_not_satisfiable", headers={"Content-Range": f"bytes */{size}"})
-    return start, end
-
-
-def serve_bytes(data: bytes, media_type: str, range_header: str | None) -> Response:
-    span = byte_range(range_header, len(data))
-    headers = {"Accept-Ranges": "bytes"}
-    if span is None:
-        return Response(data, media_type=media_type, headers=headers)
-    start, end = span
-    headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
-    return Response(data[start:end + 1], status_code=206, media_type=media_type, headers=headers)
-
-
-async def media_of(mock, job, kind: str, what: str = "video") -> bytes:
-    """A job's media: 409 until it is completed, 404 once its download has expired."""
-    now = mock.clock.now()
-    refresh(job, now)
-    if job.status != "completed":
-        raise ApiError(409, f"{what} is {job.status}: content is available once it is completed",
-                       code="video_not_ready", param=f"{what}_id")
-    if job.expires_at is not None and job.expires_at <= now:
-        raise ApiError(404, "the download has expired", code="expired", param=f"{what}_id")
-    return await mock.media.get(kind, job.width, job.height, job.duration, job.audio)
-
-
 @endpoint(DIALECT)
 async def download_content(call: Call) -> Response:
     job = _job(call)
@@ -138,8 +93,8 @@ async def remix_video(call: Call) -> Response:
     _, body = await validated_body(call, call.mock.aihubmix, "RemixVideoRequest")
     now = call.mock.clock.now()
     refresh(source, now)
-    if source.shape != "sora":
-        raise ApiError(409, f"{source.model}: remix is only for Sora models", param="video_id",
+    if call.mock.aihubmix.extension(source.variant, "x-remix") != "supported":
+        raise ApiError(409, f"{source.model}: this model's videos cannot be remixed", param="video_id",
                        code="unsupported_model", rule="REMIX-SORA")
     if source.status != "completed":
         raise ApiError(409, f"video is {source.status}: only a completed video can be remixed",
@@ -147,7 +102,7 @@ async def remix_video(call: Call) -> Response:
     policy = request_policy(call)
     # status="" starts the copy over at its family's initial status (Job.__post_init__)
     job = dataclasses.replace(
-        source, id=video_id(source.model, call.mock.config.channel), prompt=body["prompt"], status="", progress=0,
+        source, id=call.mock.ids.video_id(source.model, call.mock.config.channel), prompt=body["prompt"], status="", progress=0,
         polls=0, completed_at=None, created_at=now, remixed_from=source.id, policy=policy.kind,
         policy_arg=policy.arg, outcome=request_outcome(call, body["prompt"]), error_message=None,
     )

@@ -1,7 +1,8 @@
-"""From a valid request to a job's rendering, and from a job to the JSON the spec describes.
+"""From a valid request to what its video will be rendered at (the render plan).
 
 The request side reads only the variant's `x-render` (which properties give the frame size and the
-duration, through which table) and the properties' `default`s: the spec's words, not Python's.
+duration, through which table), its `x-audio` (whether the video has sound) and the properties'
+`default`s: the spec's words, not Python's.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import re
 from typing import Any
 
 from .spec import Spec
-from .store import Job
 
 _PIXELS = re.compile(r"^(\d{2,5})[x*](\d{2,5})$")
 
@@ -75,63 +75,10 @@ def has_audio(spec: Spec, variant: str, body: dict[str, Any]) -> bool:
     value = merged_params(spec, variant, body).get(name)
     if value is None:
         value = rule.get("default", spec.default_of(variant, name))
-    return value == rule["when"] if "when" in rule else value is True
+    return bool(value == rule["when"]) if "when" in rule else value is True
 
 
-def echo(spec: Spec, variant: str, body: dict[str, Any], prop: str) -> str | None:
+def asked_or_default(spec: Spec, variant: str, body: dict[str, Any], prop: str) -> str | None:
+    """What the request asked for `prop`, else the spec's default, as the response echoes it."""
     value = body.get(prop, spec.default_of(variant, prop))
     return None if value is None else str(value)
-
-
-# ------------------------------------------------------------------------------------ responses
-def _ts(value: float | None) -> int | None:
-    return None if value is None else int(value)
-
-
-def job_error(job: Job) -> dict | None:
-    if job.status != "failed":
-        return None
-    message = job.error_message or "Video generation failed due to content policy violation"
-    # 001 shows {code, message}, 002:518-525 {message, type}: send all three.
-    return {"code": "video_generation_failed", "message": message, "type": "video_generation_error"}
-
-
-def content_url(base_url: str, job: Job) -> str:
-    return f"{base_url}/v1/videos/{job.id}/content"
-
-
-def video_object(job: Job, base_url: str) -> dict[str, Any]:
-    if job.shape == "sora":
-        return {
-            "id": job.id, "object": "video", "model": job.model, "status": job.status,
-            "progress": job.progress, "created_at": _ts(job.created_at),
-            "completed_at": _ts(job.completed_at), "expires_at": _ts(job.expires_at),
-            "prompt": job.prompt, "size": job.size, "seconds": job.seconds,
-            "remixed_from_video_id": job.remixed_from, "error": job_error(job),
-        }
-    return {
-        "id": job.id, "object": "video", "created": _ts(job.created_at), "model": job.model,
-        "status": job.status, "prompt": job.prompt, "duration": job.duration,
-        "width": job.width, "height": job.height,
-        "url": content_url(base_url, job) if job.status == "completed" else None,
-        "progress": job.progress, "completed_at": _ts(job.completed_at),
-        "expires_at": _ts(job.expires_at), "error": job_error(job),
-    }
-
-
-APIMART_STATUS = {"queued": "pending", "in_progress": "processing", "completed": "completed", "failed": "failed"}
-
-
-def apimart_task(job: Job, base_url: str, estimated: int) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": job.id, "status": APIMART_STATUS[job.status], "progress": job.progress,
-        "created": _ts(job.created_at), "estimated_time": estimated,
-    }
-    if job.status == "completed":
-        data["completed"] = _ts(job.completed_at)
-        data["actual_time"] = max(0, int(job.completed_at - job.created_at))
-        data["result"] = {"videos": [{"url": [f"{base_url}/apimart/files/{job.id}.mp4"],
-                                      "expires_at": _ts(job.expires_at)}]}
-    elif job.status == "failed":
-        data["error"] = {"message": job.error_message or "Video generation failed"}
-    return data

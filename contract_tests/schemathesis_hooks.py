@@ -1,0 +1,57 @@
+"""The project's own Schemathesis rules, for the suite and for anyone's `schemathesis run`.
+
+schemathesis.toml at the repository root names this module (`hooks`), so
+
+    schemathesis run openapi/aihubmix.yaml --url http://127.0.0.1:4010 -H 'Authorization: Bearer sk-test'
+
+generates and judges as contract_tests/test_schemathesis.py does: real images for the custom
+formats `image-base64` and `image-data-url` and for image/png file parts, and a server-error check
+that knows the documented 501 of deleting a Kling job (002:396).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import schemathesis
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import negative_data_rejection
+
+from contract_tests.generate import FORMAT_SAMPLES
+
+schemathesis.openapi.format("image-base64", st.sampled_from(FORMAT_SAMPLES["image-base64"]))
+schemathesis.openapi.format("image-data-url", st.sampled_from(FORMAT_SAMPLES["image-data-url"]))
+PNG = base64.b64decode(FORMAT_SAMPLES["image-base64"][0])
+schemathesis.openapi.media_type("image/png", st.just(PNG))
+
+
+@schemathesis.check
+def no_server_error_but_documented_501(ctx: Any, response: Any, case: Any) -> bool:
+    """not_a_server_error, except the documented 501 not_supported of deleting a Kling job (002:396)."""
+    if response.status_code == 501 and case.method.upper() == "DELETE":
+        error = (response.json() or {}).get("error") or {}
+        assert error.get("code") == "not_supported" or "not_supported" in str(error.get("message")), \
+            f"501 without the documented not_supported code: {response.text[:200]}"
+        return True
+    assert response.status_code < 500, f"server error {response.status_code}: {response.text[:300]}"
+    return True
+
+
+def is_multipart_negative(case: Any) -> bool:
+    """Form fields carry no JSON types and cannot hold an empty list: a multipart case that is
+    invalid only by type ("4" for 4) or by emptiness is valid on the wire. JSON runs the same rules."""
+    return bool((case.media_type or "").startswith("multipart/") and case.meta and
+                str(getattr(case.meta.generation, "mode", "")).lower().endswith("negative"))
+
+
+@schemathesis.check
+def negative_data_rejection_but_multipart(ctx: Any, response: Any, case: Any) -> bool | None:
+    """negative_data_rejection, for every case but multipart ones (see is_multipart_negative)."""
+    if is_multipart_negative(case):
+        return None
+    return negative_data_rejection(ctx, response, case)  # type: ignore[no-any-return]
+
+
+__all__ = ["PNG", "is_multipart_negative", "not_a_server_error", "negative_data_rejection"]

@@ -1,0 +1,42 @@
+"""Single byte ranges (RFC 9110) over an in-memory file: 206 with Content-Range, 416 past the end."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.responses import Response
+
+from .errors import ApiError
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """(start, end) inclusive for a single `bytes=` range; None for the whole file; 416 if unsatisfiable."""
+    if header is None:
+        return None
+    match = _RANGE.match(header.strip())
+    if not match or match.groups() == ("", ""):
+        return None  # RFC 9110: an invalid Range is ignored
+    first, last = match.groups()
+    if first == "":
+        start, end = max(0, size - int(last)), size - 1
+    else:
+        start = int(first)
+        end = min(int(last), size - 1) if last else size - 1
+        if last and int(last) < start:
+            return None
+    if start >= size or size == 0:
+        raise ApiError(416, f"range not satisfiable: the file is {size} bytes", param="Range",
+                       code="range_not_satisfiable", headers={"Content-Range": f"bytes */{size}"})
+    return start, end
+
+
+def serve_bytes(data: bytes, media_type: str, range_header: str | None) -> Response:
+    span = byte_range(range_header, len(data))
+    headers = {"Accept-Ranges": "bytes"}
+    if span is None:
+        return Response(data, media_type=media_type, headers=headers)
+    start, end = span
+    headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
+    return Response(data[start:end + 1], status_code=206, media_type=media_type, headers=headers)

@@ -1,0 +1,35 @@
+"""Anyone's `schemathesis run` applies the project's rules (schemathesis.toml) and ends clean
+against the mock, as the README says: run as printed there, on a loopback port, few examples."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from aihubmix_mock import MockServer
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
+
+
+def run(url: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(SCHEMATHESIS), "run", "openapi/aihubmix.yaml", "--url", url, "-H", "Authorization: Bearer sk-test",
+         "--max-examples", "5", "--no-color", *extra],
+        cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
+
+
+def test_schemathesis_run_ends_clean_against_the_mock():
+    with MockServer(keys=["sk-test"], job_seconds=0) as mock:
+        result = run(mock.url)
+    assert "schemathesis.toml" in result.stdout, result.stdout[-2000:]  # the project's rules were read
+    assert result.returncode == 0, result.stdout[-4000:]
+
+
+def test_it_can_fail_a_mock_that_lets_any_key_in():
+    """The same command reports a mock that accepts a wrong key (ignored_auth): the run can fail."""
+    with MockServer(job_seconds=0) as mock:
+        result = run(mock.url, "--include-path", "/v1/videos", "--include-method", "GET")
+    assert result.returncode != 0
+    assert "API accepts invalid authentication" in result.stdout, result.stdout[-2000:]
