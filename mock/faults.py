@@ -12,10 +12,14 @@ A fault is asked for by header (`X-Mock-Fault: balance`) or queued by the contro
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .errors import ApiError
+
+if TYPE_CHECKING:
+    from .spec import Spec
 
 _TID = re.compile(r"\s*\((?:tid|request id):[^)]*\)$")
 
@@ -32,7 +36,7 @@ class FaultKind:
 _BAD_GATEWAY = FaultKind("502", 502, "bad gateway (injected by the mock; production's 502 body is not known)")
 
 
-def catalogue(spec) -> dict[str, FaultKind]:
+def catalogue(spec: Spec) -> dict[str, FaultKind]:
     """Fault name (and numeric alias) -> what it answers, from the spec's response examples."""
     out: dict[str, FaultKind] = {"502": _BAD_GATEWAY}
     for response in spec.document.get("components", {}).get("responses", {}).values():
@@ -93,5 +97,5 @@ class Faults:
         return None
 
 
-def describe(kinds: dict[str, Any]) -> str:
+def describe(kinds: Iterable[str]) -> str:
     return ", ".join(sorted(kinds, key=lambda n: (n.isdigit(), n)))

@@ -18,7 +18,7 @@ _NUMBER = re.compile(r"^-?\d{1,12}(\.\d{1,12})?$")
 
 
 @lru_cache(maxsize=64)
-def _parameters(spec_name: str, path: str, method: str) -> tuple[tuple[str, dict, Draft202012Validator], ...]:
+def _parameters(spec_name: str, path: str, method: str) -> tuple[tuple[str, dict[str, Any], Draft202012Validator], ...]:
     spec: Spec = get_spec(spec_name)
     item = spec.document["paths"][path]
     declared = [spec.resolve(p) for p in item.get("parameters", []) + item[method].get("parameters", [])]
@@ -30,7 +30,7 @@ def _parameters(spec_name: str, path: str, method: str) -> tuple[tuple[str, dict
     return tuple(out)
 
 
-def _coerce(text: str, schema: dict) -> Any:
+def _coerce(text: str, schema: dict[str, Any]) -> Any:
     types = schema.get("type")
     types = types if isinstance(types, list) else [types]
     if "integer" in types and _INTEGER.match(text):
@@ -42,14 +42,14 @@ def _coerce(text: str, schema: dict) -> Any:
     return text
 
 
-def _why(error, schema: dict) -> str:
+def _why(error: Any, schema: dict[str, Any]) -> str:
     if error.validator == "enum":
         return "allowed: " + ", ".join(str(v) for v in schema.get("enum", []))
     if error.validator in ("minimum", "maximum", "type") and schema.get("type") == "integer":
         low, high = schema.get("minimum"), schema.get("maximum")
         if low is not None and high is not None:
             return f"a whole number from {low} to {high}"
-    return error.message
+    return str(error.message)
 
 
 def query(spec_name: str, path: str, method: str, request: Request) -> dict[str, Any]:

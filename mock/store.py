@@ -141,7 +141,11 @@ class Store:
                 place = self._gone[after][1]
             else:
                 raise not_found()
-            later = (lambda j: self._seq[j.id] > place) if order == "asc" else (lambda j: self._seq[j.id] < place)
+            seq, ascending = self._seq, order == "asc"
+
+            def later(job: Job) -> bool:
+                return seq[job.id] > place if ascending else seq[job.id] < place
+
             start = next((i for i, j in enumerate(jobs) if later(j)), len(jobs))
         return jobs[start:start + limit], start + limit < len(jobs)
 

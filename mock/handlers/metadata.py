@@ -21,12 +21,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..jsonresponse import FastJSONResponse
-from ..spec import get_spec, load_document
+from ..spec import Spec, get_spec, load_document
 
 
 @lru_cache(maxsize=1)
 def _config() -> dict[str, Any]:
-    return load_document("metadata")["x-metadata"]
+    config: dict[str, Any] = load_document("metadata")["x-metadata"]
+    return config
 
 
 def _resolve_external(node: Any) -> Any:
@@ -42,7 +43,7 @@ def _resolve_external(node: Any) -> Any:
     return node
 
 
-def _inline(spec, node: Any, strip: frozenset[str], seen: tuple[str, ...] = ()) -> Any:
+def _inline(spec: Spec, node: Any, strip: frozenset[str], seen: tuple[str, ...] = ()) -> Any:
     """A spec schema as plain JSON Schema: `$ref`s inlined, the spec's own keywords removed."""
     if isinstance(node, dict):
         if "$ref" in node:
