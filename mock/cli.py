@@ -38,14 +38,16 @@ SERVE_EPILOG = """\
 per request (headers on any API call):
   X-Mock-Policy: time=2 | polls=1 | manual   this job's lifecycle policy
   X-Mock-Outcome: failed                     the job ends failed (or put [mock:fail] in the prompt)
-  X-Mock-Fault: 429 | 500 | 502 | 503        this request answers that status
+  X-Mock-Fault: balance | no-channel | 503 … this request answers production's gateway fault
+                                             (a name from the spec's catalogue, or 429/500/502/503)
 
 control plane (no key; described in openapi/control-plane.yaml):
   GET  /__mock/health                        status, jobs, clock
   POST /__mock/reset                         forget jobs, journal and faults; the clock goes back
   POST /__mock/clock/advance {"seconds": 30} move time on: jobs progress, downloads expire
   POST /__mock/jobs/{id}/advance {"to": "completed"|"failed"|"in_progress"}
-  POST /__mock/faults {"status": 503, "count": 2}   answer the next requests with an error
+  POST /__mock/faults {"fault": "balance", "count": 2}   answer the next requests with a gateway
+                                             fault (or {"status": 503})
   GET  /__mock/journal?method=POST           what clients sent (keys redacted)
   POST /__mock/seed {"seed": 42}             reproducible ids
 

@@ -128,9 +128,14 @@ class MockServer:
         entries: list[dict[str, Any]] = self._control("GET", "journal?" + urllib.parse.urlencode(query))["data"]
         return entries
 
-    def fault(self, status: int, count: int = 1, method: str | None = None, path_prefix: str | None = None) -> None:
-        """Answer the next `count` matching requests with `status` (429, 500, 502, 503)."""
-        body: dict[str, Any] = {"status": status, "count": count}
+    def fault(self, fault: int | str, count: int = 1, method: str | None = None, path_prefix: str | None = None,
+              retry_after: int | None = None) -> None:
+        """Answer the next `count` matching requests with a gateway fault: a name of the spec's catalogue
+        (`"balance"`, `"no-channel"`, …) or a status (429, 500, 502, 503)."""
+        body: dict[str, Any] = {"status": fault} if isinstance(fault, int) else {"fault": fault}
+        body["count"] = count
+        if retry_after is not None:
+            body["retry_after"] = retry_after
         if method:
             body["method"] = method
         if path_prefix:

@@ -119,3 +119,19 @@ def test_the_server_as_a_context_manager():
         url = mock.url
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{url}/__mock/health", timeout=2)
+
+
+def test_the_handle_queues_a_named_fault_or_a_status():
+    import httpx
+
+    from aihubmix_mock import MockServer
+
+    auth = {"Authorization": "Bearer sk-test"}
+    with MockServer(job_seconds=0) as mock:
+        mock.fault("balance")
+        named = httpx.get(f"{mock.url}/v1/videos", headers=auth)
+        assert named.status_code == 403 and named.json()["type"] == "error"
+        mock.fault(503, retry_after=7)
+        by_status = httpx.get(f"{mock.url}/v1/videos", headers=auth)
+        assert by_status.status_code == 503 and by_status.headers["Retry-After"] == "7"
+        assert httpx.get(f"{mock.url}/v1/videos", headers=auth).status_code == 200
