@@ -104,7 +104,10 @@ def validate(case, target: Target) -> None:
         # Form fields carry no JSON types and cannot hold an empty list: a case that is invalid
         # only by type ("4" for 4) or by emptiness is valid on the wire. JSON runs the same rules.
         excluded.append(negative_data_rejection)
-    case.call_and_validate(headers={"Authorization": f"Bearer {target.key}"},
+    # Schemathesis judges the documents' contract, so the mock is asked to enforce every documented
+    # rule (X-Mock-Rules: documents; production ignores the header). Rules production is not known
+    # to enforce are judged by test_model_rules, which reports their acceptance as `known`.
+    case.call_and_validate(headers={"Authorization": f"Bearer {target.key}", "X-Mock-Rules": "documents"},
                            excluded_checks=[*excluded, *REPLACED_CHECKS], additional_checks=OUR_CHECKS)
 
 
