@@ -243,7 +243,8 @@ def test_d33_wan_and_jimeng_seconds_as_numbers(client):
         assert response.json()["duration"] == 10
     # multipart text for a string-or-number field: "10" stays the string, "10.0" is the number 10
     for text in ("10", "10.0"):
-        form = client.post("/v1/videos", data={"model": "wan2.5-t2v-preview", "prompt": "p", "seconds": text}, headers=AUTH)
+        fields = {"model": (None, "wan2.5-t2v-preview"), "prompt": (None, "p"), "seconds": (None, text)}
+        form = client.post("/v1/videos", files=fields, headers=AUTH)
         assert form.status_code == 200 and form.json()["duration"] == 10, form.text
     kling = {"model": "kling-v1-6", "prompt": "p", "seconds": 5}  # Kling keeps strings (no evidence)
     assert create(client, kling, DOCUMENTS).status_code == 400
