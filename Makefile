@@ -10,7 +10,7 @@ BASE_URL ?=
 API_KEY ?=
 BUDGET ?= 0
 
-.PHONY: install test test-unit test-contract test-socket mock lint contract free docs-snapshot bench deep drift-demo clean
+.PHONY: install test test-unit test-contract test-socket mock lint contract free docs-snapshot bench deep drift-demo rules clean
 
 # The venv is rebuilt when the dependency pins change. constraints.txt pins every package
 # (`pip freeze` of a passing run), pyproject.toml keeps the ranges.
@@ -66,6 +66,10 @@ deep: install
 ## make drift-demo: the suite against each deliberately drifted stand-in (see README).
 drift-demo: install
 	$(PY) -m pytest tests/test_drift_standins.py -q -s
+
+## make rules: regenerate the rules tables of openapi/RULES.md from the specs' components/x-rules.
+rules: install
+	$(PY) -m tests.rules_md
 
 bench: install
 	$(PY) bench/run.py

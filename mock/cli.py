@@ -44,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--state-file", help="SQLite file that keeps jobs across restarts (default: memory only)")
     serve.add_argument("--media-cache-dir", help="folder that keeps rendered MP4s across restarts")
     serve.add_argument("--fps", type=int, default=1, help="frame rate of rendered MP4s")
+    serve.add_argument("--rules", choices=["production", "documents"], default="production",
+                       help="production: reject only what production is known to reject, accept the rest with "
+                            "X-Mock-Unconfirmed-Rules; documents: reject every documented rule "
+                            "(per request: header X-Mock-Rules)")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     serve.add_argument("--no-access-log", action="store_true", help="do not log each request")
     return parser
@@ -53,7 +57,7 @@ def config_from(args) -> MockConfig:
     return MockConfig(
         policy=args.policy, job_seconds=args.job_seconds, polls=args.polls, keys=_keys(args),
         max_jobs=args.max_jobs, max_body_bytes=int(args.max_body_mb * 1024 * 1024), channel=args.port or 4010,
-        state_file=args.state_file, media_cache_dir=args.media_cache_dir, fps=args.fps,
+        state_file=args.state_file, media_cache_dir=args.media_cache_dir, fps=args.fps, rules=args.rules,
     )
 
 
@@ -77,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     # before: make that one a clean exit, so the state file is closed and the exit code is 0.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"aihubmix-mock {__version__} on http://{args.host}:{args.port} "
-          f"(policy {config.policy}, job {config.job_seconds}s, "
+          f"(policy {config.policy}, job {config.job_seconds}s, rules {config.rules}, "
           f"{'keys: ' + str(len(config.keys)) if config.keys else 'any key'}, control plane /__mock)", flush=True)
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,

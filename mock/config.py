@@ -28,6 +28,11 @@ class MockConfig:
     journal_size: int = 10_000
     #: Frames per second of rendered MP4s (low keeps encoding cheap; duration is exact either way).
     fps: int = 1
+    #: Which rules a create must keep: "production" (default) rejects what production is known to
+    #: reject (rules whose x-rules production.status is confirmed) and accepts the rest with
+    #: X-Mock-Unconfirmed-Rules / X-Mock-Warning; "documents" rejects every rule the spec documents.
+    #: Per request: header X-Mock-Rules.
+    rules: str = "production"
 
     def __post_init__(self) -> None:
         if self.policy not in ("time", "polls", "manual"):
@@ -38,3 +43,5 @@ class MockConfig:
             raise ValueError("polls must be >= 1")
         if self.max_jobs < 1:
             raise ValueError("max_jobs must be >= 1")
+        if self.rules not in ("production", "documents"):
+            raise ValueError(f"rules must be production or documents, not {self.rules!r}")

@@ -11,7 +11,7 @@ from ..jobs import new_job
 from ..lifecycle import refresh
 from ..render import apimart_task
 from ..responses import FastJSONResponse
-from ..validation import validated_body
+from ..validation import gated_body, warning_headers
 from .videos import media_of, serve_bytes
 
 DIALECT = "apimart"
@@ -20,10 +20,11 @@ DIALECT = "apimart"
 @endpoint(DIALECT)
 async def create_generation(call: Call) -> Response:
     spec = call.mock.apimart
-    variant, body = await validated_body(call, spec, "GenerationRequest")
-    job = new_job(call, spec, variant, body, dialect=DIALECT, base="GenerationRequest")
+    variant, body, warnings = await gated_body(call, spec, "GenerationRequest")
+    job = new_job(call, spec, variant, body, dialect=DIALECT, base="GenerationRequest", warnings=warnings)
     call.mock.store.add(job, job.created_at)
-    return FastJSONResponse({"code": 200, "data": [{"status": "submitted", "task_id": job.id}]})
+    return FastJSONResponse({"code": 200, "data": [{"status": "submitted", "task_id": job.id}]},
+                            headers=warning_headers(warnings))
 
 
 @endpoint(DIALECT)

@@ -16,7 +16,7 @@ from ..media import TYPES
 from ..params import query
 from ..render import video_object
 from ..responses import FastJSONResponse
-from ..validation import validated_body
+from ..validation import gated_body, validated_body, warning_headers
 
 DIALECT = "aihubmix"
 
@@ -31,10 +31,10 @@ def _job(call: Call):
 @endpoint(DIALECT)
 async def create_video(call: Call) -> Response:
     spec = call.mock.aihubmix
-    variant, body = await validated_body(call, spec, "CreateVideoRequest")
-    job = new_job(call, spec, variant, body, dialect=DIALECT)
+    variant, body, warnings = await gated_body(call, spec, "CreateVideoRequest")
+    job = new_job(call, spec, variant, body, dialect=DIALECT, warnings=warnings)
     call.mock.store.add(job, job.created_at)
-    return FastJSONResponse(video_object(job, call.base_url))
+    return FastJSONResponse(video_object(job, call.base_url), headers=warning_headers(warnings))
 
 
 @endpoint(DIALECT)
