@@ -10,7 +10,7 @@ BASE_URL ?=
 API_KEY ?=
 BUDGET ?= 0
 
-.PHONY: install install-runtime test test-unit test-contract test-socket mock lint format contract free docs-snapshot bench deep drift-demo clean
+.PHONY: install install-runtime test test-unit test-contract test-socket mock lint format contract free docs-snapshot bench deep drift-demo rules clean
 
 # setuptools says, for every editable install, to beware of folders named like the package: ours
 # installs as aihubmix_mock from mock/ (pyproject.toml says why), so there is none. Silenced by name.
@@ -87,6 +87,10 @@ deep: install
 ## make drift-demo: the suite against each deliberately drifted stand-in (see README).
 drift-demo: install
 	$(PY) -m pytest tests/test_drift_standins.py -q -s
+
+## make rules: regenerate the rules tables of openapi/RULES.md from the specs' components/x-rules.
+rules: install
+	$(PY) -m tests.rules_md
 
 bench: install
 	$(PY) bench/run.py

@@ -85,6 +85,12 @@ def validator(name: str, schema_name: str) -> Draft202012Validator:
                                 format_checker=_CHECKER)
 
 
+def rule_status(name: str, rule: str | None) -> str | None:
+    """`confirmed` / `unconfirmed`: what production evidence says of a rule (components/x-rules)."""
+    entry = document(name)["components"].get("x-rules", {}).get(rule or "", {})
+    return entry.get("production", {}).get("status")
+
+
 def variants(name: str, body_schema: str) -> dict[str, str]:
     """Discriminator value (model) -> variant schema name."""
     mapping = schemas(name)[body_schema]["discriminator"]["mapping"]
@@ -244,7 +250,8 @@ def violations(name: str, schema_name: str) -> list[Violation]:
     for parent in schemas(name).values():
         if isinstance(parent, dict) and "discriminator" in parent and schema_name in str(parent.get("oneOf")):
             disc = parent["discriminator"]["propertyName"]
-    rule_of = {p: resolve(name, v).get("x-rule") for p, v in schema.get("properties", {}).items()}
+    # a member without its own rule is governed by its variant's (as the mock names it)
+    rule_of = {p: resolve(name, v).get("x-rule") or schema.get("x-rule") for p, v in schema.get("properties", {}).items()}
 
     def add(rule, param, what, body):
         if not check(body):
@@ -322,7 +329,11 @@ def expected_render(name: str, variant: str, body: dict[str, Any]) -> tuple[int,
         given = [params[s] for s in sources if params.get(s) is not None]
         if given:
             return given[0]
-        return resolve(name, schema["properties"].get(sources[0], {})).get("default")
+        found = resolve(name, schema["properties"].get(sources[0], {})).get("default")
+        if found is None and xr.get("merge"):  # a member of the merged object (DashScope's parameters)
+            nested = resolve(name, schema["properties"].get(xr["merge"], {})).get("properties", {})
+            found = resolve(name, nested.get(sources[0], {})).get("default")
+        return found
 
     keys = [pick(src) for src in xr["dims"]["from"]]
     dims: Any = resolve(name, {"$ref": xr["dims"]["table"]})["table"] if "table" in xr["dims"] else {}

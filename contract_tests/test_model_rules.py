@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 
 from . import generate, seeds
+from .outcomes import known
 
 CREATE_VARIANTS = sorted(set(generate.variants("aihubmix", "CreateVideoRequest").values()))
 APIMART_VARIANTS = sorted(set(generate.variants("apimart", "GenerationRequest").values()))
@@ -34,6 +35,15 @@ def assert_rejected(response, param: str | None, *, why: str) -> None:
         assert names_field(error["message"], param), f"{why}: the message does not name {param!r}: {error}"
 
 
+def unconfirmed_and_accepted(response, spec: str, rule: str | None, *, why: str) -> None:
+    """A breaking request of a rule production is not known to enforce (x-rules production.status
+    unconfirmed) may be accepted: the mock does so by default, production may too. Report it as
+    `known` instead of failing; confirmed rules stay strict."""
+    if response.status_code < 300 and generate.rule_status(spec, rule) == "unconfirmed":
+        known(f"{why}: accepted ({response.status_code}); production's answer is unconfirmed "
+              f"({response.headers.get('x-mock-unconfirmed-rules') or 'no warning header'})", rule=rule)
+
+
 # ----------------------------------------------------------------- documented breaking requests
 def _documented(group):
     return [pytest.param(item, id=seeds.label(item)) for item in seeds.invalid_requests(group)]
@@ -42,12 +52,14 @@ def _documented(group):
 @pytest.mark.parametrize("item", _documented("create"))
 def test_documented_breaking_create_is_rejected(api, keyed, item):
     response = api.create(item["body"], billable=False)
+    unconfirmed_and_accepted(response, "aihubmix", item["rule"], why=f"rule {item['rule']}")
     assert_rejected(response, item.get("param"), why=f"rule {item['rule']}")
 
 
 @pytest.mark.parametrize("item", _documented("apimart"))
 def test_documented_breaking_apimart_request_is_rejected(api, keyed, item):
     response = api.apimart_create(item["body"], billable=False)
+    unconfirmed_and_accepted(response, "apimart", item["rule"], why=f"rule {item['rule']}")
     assert_rejected(response, item.get("param"), why=f"rule {item['rule']}")
     # APM-07: a rejected request's code is the HTTP status (APM-06's "" is the gateway layer's)
     assert response.json()["error"].get("code") in (response.status_code, ""), response.json()
@@ -82,13 +94,17 @@ def _generated():
 @pytest.mark.parametrize("violation", list(_generated()))
 def test_generated_violation_is_rejected(api, keyed, violation):
     response = api.create(violation.body, billable=False)
-    assert_rejected(response, violation.param, why=f"{violation.what} of {violation.param} (rule {violation.rule})")
+    why = f"{violation.what} of {violation.param} (rule {violation.rule})"
+    unconfirmed_and_accepted(response, "aihubmix", violation.rule, why=why)
+    assert_rejected(response, violation.param, why=why)
 
 
 @pytest.mark.parametrize("variant", APIMART_VARIANTS)
 def test_generated_apimart_violations_are_rejected(api, keyed, variant):
     for violation in generate.violations("apimart", variant):
         response = api.apimart_create(violation.body, billable=False)
+        if response.status_code < 300 and generate.rule_status("apimart", violation.rule) == "unconfirmed":
+            continue  # accepted under an unconfirmed rule (the per-item tests above report these as known)
         assert_rejected(response, violation.param, why=f"{violation.what} of {violation.param}")
 
 
@@ -98,7 +114,10 @@ def check_echo(variant: str, body: dict, job: dict) -> None:
     assert job["object"] == "video"
     assert job["model"] == body["model"]
     assert isinstance(job["id"], str) and job["id"]
-    assert job.get("prompt") in (body["prompt"], None), "the prompt is not echoed"
+    prompt: object = body
+    for part in generate.schemas("aihubmix")[variant]["x-render"].get("prompt", ["prompt"]):  # DashScope: input.prompt
+        prompt = prompt.get(part) if isinstance(prompt, dict) else None
+    assert job.get("prompt") in (prompt, None), "the prompt is not echoed"
     width, height, seconds = generate.expected_render("aihubmix", variant, body)
     if body["model"] in SORA_MODELS:
         assert job["status"] in ("queued", "in_progress")

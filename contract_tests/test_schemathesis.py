@@ -84,9 +84,25 @@ REPLACED_CHECKS = [not_a_server_error, negative_data_rejection]
 OUR_CHECKS = [no_server_error_but_documented_501, negative_data_rejection_but_multipart, video_shape_by_model]
 
 
+BODY_SCHEMAS = {("POST", "/v1/videos"): ("aihubmix", "CreateVideoRequest"),
+                ("POST", "/v1/videos/{video_id}/remix"): ("aihubmix", "RemixVideoRequest"),
+                ("POST", "/v1/videos/generations"): ("apimart", "GenerationRequest")}
+# The mock is asked to enforce every documented rule (production ignores the header): Schemathesis
+# judges the documents' contract; rules production is not known to enforce are judged by
+# test_model_rules, which reports their acceptance as `known`.
+DOCUMENTS_MODE = {"X-Mock-Rules": "documents"}
+
+
 def validate(case, target: Target) -> None:
-    case.call_and_validate(headers={"Authorization": f"Bearer {target.key}"},
-                           excluded_checks=REPLACED_CHECKS, additional_checks=OUR_CHECKS)
+    checks = OUR_CHECKS
+    negative = case.meta and str(getattr(case.meta.generation, "mode", "")).lower().endswith("negative")
+    body_schema = BODY_SCHEMAS.get((case.method.upper(), case.operation.path))
+    if negative and body_schema and isinstance(case.body, dict) and validator(*body_schema).is_valid(case.body):
+        # Schemathesis's mutation of a oneOf branch can land on a body another branch accepts
+        # (e.g. a model id of a sibling variant, now that seconds take numbers): the spec says valid.
+        checks = [check for check in OUR_CHECKS if check is not negative_data_rejection_but_multipart]
+    case.call_and_validate(headers={"Authorization": f"Bearer {target.key}", **DOCUMENTS_MODE},
+                           excluded_checks=REPLACED_CHECKS, additional_checks=checks)
 
 
 @aihubmix.parametrize()
@@ -109,7 +125,7 @@ def test_aihubmix_stateful_links(aihubmix_schema, target):
 
     if not target.budget.allows(30):
         pytest.skip("stateful runs create jobs: needs --max-billable-jobs 30 or more")
-    auth = {"Authorization": f"Bearer {target.key}"}
+    auth = {"Authorization": f"Bearer {target.key}", **DOCUMENTS_MODE}
 
     class Machine(aihubmix_schema.as_state_machine()):
         def before_call(self, case):

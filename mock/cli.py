@@ -80,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--media-cache-dir", help="folder that keeps rendered MP4s across restarts")
     serve.add_argument("--seed", type=int, help="make ids reproducible: the same seed and requests give the same ids")
     serve.add_argument("--fps", type=int, default=1, help="frame rate of rendered MP4s")
+    serve.add_argument("--rules", choices=["production", "documents"], default="production",
+                       help="production: reject only what production is known to reject, accept the rest with "
+                            "X-Mock-Unconfirmed-Rules; documents: reject every documented rule "
+                            "(per request: header X-Mock-Rules)")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
                        help="uvicorn's log level (keys never appear in the log)")
     serve.add_argument("--no-access-log", action="store_true", help="do not log each request")
@@ -91,6 +95,7 @@ def config_from(args: argparse.Namespace) -> MockConfig:
         policy=args.policy, job_seconds=args.job_seconds, polls=args.polls, keys=_keys(args),
         max_jobs=args.max_jobs, max_body_bytes=int(args.max_body_mb * 1024 * 1024), channel=args.port or 4010,
         state_file=args.state_file, media_cache_dir=args.media_cache_dir, fps=args.fps, seed=args.seed,
+        rules=args.rules,
     )
 
 
@@ -118,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     # before: make that one a clean exit, so the state file is closed and the exit code is 0.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"aihubmix-mock {__version__} on http://{args.host}:{args.port} "
-          f"(policy {config.policy}, job {config.job_seconds}s, "
+          f"(policy {config.policy}, job {config.job_seconds}s, rules {config.rules}, "
           f"{'keys: ' + str(len(config.keys)) if config.keys else 'any key'}, control plane /__mock)", flush=True)
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,

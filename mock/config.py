@@ -32,6 +32,11 @@ class MockConfig:
     fps: int = 1
     #: Seed of the ids' random parts: the same seed and requests give the same ids (None: random).
     seed: int | None = None
+    #: Which rules a create must keep: "production" (default) rejects what production is known to
+    #: reject (rules whose x-rules production.status is confirmed) and accepts the rest with
+    #: X-Mock-Unconfirmed-Rules / X-Mock-Warning; "documents" rejects every rule the spec documents.
+    #: Per request: header X-Mock-Rules.
+    rules: str = "production"
 
     def __post_init__(self) -> None:
         if self.policy not in ("time", "polls", "manual"):
@@ -46,3 +51,5 @@ class MockConfig:
             raise ValueError("seed must be a whole number from 0 to 4294967295")
         if self.max_jobs < 1:
             raise ValueError("max_jobs must be >= 1")
+        if self.rules not in ("production", "documents"):
+            raise ValueError(f"rules must be production or documents, not {self.rules!r}")

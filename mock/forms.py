@@ -160,6 +160,8 @@ def _text_to(types: set[str], text: str) -> Any:
             return json.loads(text)
         except ValueError:
             pass
+    if {"string", "integer"} <= types and not _INT.match(text) and _NUM.match(text) and float(text).is_integer():
+        return int(float(text))  # "5.0" for a string-or-number field (seconds, D32/D33): the number 5
     if "string" in types or not types:
         return text
     if "integer" in types and _INT.match(text):

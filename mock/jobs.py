@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ApiError
 from .lifecycle import Policy
-from .renderplan import RenderError, asked_or_default, has_audio, plan
-from .spec import Spec
+from .renderplan import RenderError, asked_or_default, has_audio, plan, prompt_of, without
+from .spec import Spec, Violation
 from .store import Job
 
 if TYPE_CHECKING:  # the type only: the X-Mock-* directives come parsed on the Call
@@ -27,13 +27,18 @@ def request_outcome(call: Call, prompt: str) -> str:
 
 
 def new_job(call: Call, spec: Spec, variant: str, body: dict[str, Any], *, dialect: str,
-            base: str = "CreateVideoRequest") -> Job:
+            base: str = "CreateVideoRequest", warnings: tuple[Violation, ...] = ()) -> Job:
+    """A normal job. `warnings`: the unconfirmed rules the request broke (production mode); the
+    values that broke them are replaced by the spec's defaults for rendering and echoing."""
+    ignore = [v.param for v in warnings]
     try:
-        width, height, seconds = plan(spec, variant, body)
+        width, height, seconds = plan(spec, variant, body, ignore)
     except RenderError as exc:  # the spec tests keep this unreachable; say so if it is not
         raise ApiError(400, f"cannot render this request: {exc}", code="invalid_value") from None
+    if warnings:
+        body = without(body, ignore)
     policy = request_policy(call)
-    prompt = body.get("prompt", "")
+    prompt = prompt_of(spec, variant, body)
     model = body["model"]
     ttl = spec.extension(variant, "x-content-ttl-seconds") or spec.extension(base, "x-content-ttl-seconds") or 86400
     shape = "apimart" if dialect == "apimart" else spec.extension(variant, "x-response-shape", "gateway")

@@ -13,9 +13,10 @@ import binascii
 import difflib
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
+from itertools import islice
 from typing import Any
 
 import jsonschema_rs
@@ -31,6 +32,12 @@ except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 SPEC_NAMES = ("aihubmix", "apimart", "control-plane")
+
+#: At most this many validation errors of one request are looked at and explained. Classifying a
+#: request (does it break only unconfirmed rules?) needs more than the first error, but a body of
+#: 50,000 bad items must not cost 50,000 explanations (issue 12): past the cap, the request is
+#: treated as breaking a confirmed rule.
+MAX_ERRORS = 20
 
 # ---------------------------------------------------------------------------------------- formats
 _MAGIC = (
@@ -104,6 +111,19 @@ class Violation:
     message: str
     rule: str | None
     code: str = "invalid_value"
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """Every broken rule of a request (up to MAX_ERRORS), and which of them gate it.
+
+    `blocking` is the violation to answer 400 with (a confirmed rule, an unknown one, or the cap
+    reached), None when the request breaks only unconfirmed rules (`warnings`), or nothing.
+    """
+
+    blocking: Violation | None
+    warnings: tuple[Violation, ...] = field(default=())
+    capped: bool = False
 
 
 def _path(parts) -> str | None:
@@ -196,6 +216,9 @@ class Spec:
         if value is None:
             return None, Violation(prop, f"{prop} is required", "REQUIRED-PARAMS", "missing_required_parameter")
         mapping = self.variants(schema_name)
+        legacy = self.schemas[schema_name].get("x-legacy-protocol-models", {})
+        if isinstance(value, str) and value in legacy:
+            return None, Violation(prop, f"{prop}: {legacy[value]}", "MODEL-LEGACY-PROTOCOL", "legacy_protocol")
         if not isinstance(value, str) or value not in mapping:
             allowed = ", ".join(sorted(mapping))
             near = difflib.get_close_matches(value, list(mapping), n=1) if isinstance(value, str) else []
@@ -213,16 +236,56 @@ class Spec:
     def default_of(self, schema_name: str, prop: str) -> Any:
         return self.property_schema(schema_name, prop).get("default")
 
+    # -- rules and their production evidence ------------------------------------------------
+    @cached_property
+    def rules(self) -> dict[str, dict[str, Any]]:
+        """`components/x-rules`: rule id -> {rule, side, docs, production: {status, ...}, ...}."""
+        return self.document.get("components", {}).get("x-rules", {})
+
+    def confirmed(self, rule: str | None) -> bool:
+        """Production is known to reject what `rule` rejects. A rule the registry does not know
+        counts as confirmed: the mock stays strict where it cannot tell."""
+        entry = self.rules.get(rule) if rule else None
+        return entry is None or entry.get("production", {}).get("status") != "unconfirmed"
+
     # -- validation ---------------------------------------------------------------------------
+    def _errors(self, schema_name: str, body: Any) -> tuple[list[ValidationError], bool]:
+        """The first MAX_ERRORS errors (jsonschema's iterator is lazy) and whether there were more."""
+        errors = list(islice(self.validator(schema_name).iter_errors(body), MAX_ERRORS + 1))
+        return errors[:MAX_ERRORS], len(errors) > MAX_ERRORS
+
+    def _disagreement(self, schema_name: str, body: Any) -> Violation:
+        # the two validators disagree (a test keeps them agreeing): stay strict
+        rs_error = next(iter(self.decider(schema_name).iter_errors(body)))
+        return Violation(_path(rs_error.instance_path), rs_error.message, self.schemas[schema_name].get("x-rule"))
+
     def check(self, schema_name: str, body: Any) -> Violation | None:
         """The most relevant violation of `schema_name` by `body`, or None when it conforms."""
         if self.decider(schema_name).is_valid(body):
             return None
-        error = best_match(self.validator(schema_name).iter_errors(body))
-        if error is None:  # the two validators disagree (a test keeps them agreeing): stay strict
-            rs_error = next(iter(self.decider(schema_name).iter_errors(body)))
-            return Violation(_path(rs_error.instance_path), rs_error.message, self.schemas[schema_name].get("x-rule"))
+        errors, _ = self._errors(schema_name, body)
+        error = best_match(errors)
+        if error is None:
+            return self._disagreement(schema_name, body)
         return self._explain(schema_name, _meant_branch(error))
+
+    def assess(self, schema_name: str, body: Any) -> Assessment:
+        """Every rule `body` breaks, sorted by production evidence: a confirmed (or unknown) rule
+        blocks, unconfirmed ones only warn. Looks at no more than MAX_ERRORS errors."""
+        if self.decider(schema_name).is_valid(body):
+            return Assessment(None)
+        errors, capped = self._errors(schema_name, body)
+        if not errors:
+            return Assessment(self._disagreement(schema_name, body))
+        explained = [(error, self._explain(schema_name, _meant_branch(error))) for error in errors]
+        blocking = [error for error, v in explained if self.confirmed(v.rule)]
+        warnings = tuple(v for _, v in explained if not self.confirmed(v.rule))
+        if blocking:
+            chosen = best_match(blocking)
+            return Assessment(self._explain(schema_name, _meant_branch(chosen)), warnings, capped)
+        if capped:  # too many problems to tell them apart: strict, naming the most relevant one
+            return Assessment(self._explain(schema_name, _meant_branch(best_match(errors))), warnings, True)
+        return Assessment(None, warnings)
 
     def _explain(self, schema_name: str, error: ValidationError) -> Violation:
         variant = self.schemas.get(schema_name, {})
@@ -259,7 +322,7 @@ class Spec:
             rule = not_schema.get("x-rule") or rule
             where = where or ",".join(not_schema.get("required", [])) or None
         if custom:
-            message = f"{where}: {custom}" if where else custom
+            message = f"{where}: {custom}" if where and f"'{where}'" not in custom else custom
         else:
             described = _describe(self, error)
             message = f"{where}: {_short(error.instance)} is invalid: {described}" if where else described
@@ -300,13 +363,18 @@ def _describe(spec: Spec, error: ValidationError) -> str:
     schema = error.schema if isinstance(error.schema, dict) else {}
     kw = error.validator
     if kw == "enum":
-        return "allowed: " + ", ".join(str(v) for v in schema.get("enum", []))
+        values = schema.get("enum", [])
+        shown = ", ".join(dict.fromkeys(str(v) for v in values))
+        kinds = {type(v) for v in values}
+        return "allowed: " + shown + (" (a string or a number)" if kinds == {str, int} else "")
     if kw == "const":
         return f"must be {schema.get('const')!r}"
     if kw == "pattern" and schema.get("description"):
         return schema["description"]
     if kw in ("anyOf", "oneOf") and schema.get("description"):
         return schema["description"]
+    if kw == "maxLength":
+        return f"longer than {schema.get('maxLength')} characters"
     if kw == "format":
         return f"not a valid {schema.get('format')} (must decode to a JPEG, PNG or WebP image)"
     return error.message

@@ -1,4 +1,11 @@
-"""Spec-driven request validation: read the body, pick the variant, coerce form text, check."""
+"""Spec-driven request validation: read the body, pick the variant, coerce form text, check.
+
+Creates are gated by the rules' production evidence (`components/x-rules/<id>/production/status`):
+in the default `production` mode a request that breaks only unconfirmed rules is accepted, and the
+broken rules travel back as warnings (`X-Mock-Unconfirmed-Rules`, `X-Mock-Warning`); a confirmed
+rule, a body that is not an object, or a missing or unknown model is a 400. In `documents` mode
+every rule of the spec is enforced (the first one broken is the 400), as the documents say.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,9 @@ from .endpoint import Call
 from .errors import ApiError
 from .forms import coerce
 from .spec import Spec, Violation
+
+RULE_MODES = ("production", "documents")
+_WARNING_LIMIT = 2000  # characters of X-Mock-Warning; the rule ids are in X-Mock-Unconfirmed-Rules anyway
 
 
 def _raise(v: Violation) -> None:
@@ -22,7 +32,49 @@ async def validated_body(call: Call, spec: Spec, schema_name: str) -> tuple[str,
     return validate(spec, schema_name, kind, value)
 
 
-def validate(spec: Spec, schema_name: str, kind: str, value: Any) -> tuple[str, dict[str, Any]]:
+def rules_mode(call: Call) -> str:
+    """`production` or `documents`: the request's `X-Mock-Rules` header, else the server's option."""
+    header = call.header(b"x-mock-rules")
+    if header is None:
+        return call.mock.config.rules
+    mode = header.strip().lower()
+    if mode not in RULE_MODES:
+        raise ApiError(400, "X-Mock-Rules takes production or documents", param="X-Mock-Rules", code="invalid_header")
+    return mode
+
+
+async def gated_body(call: Call, spec: Spec, schema_name: str) -> tuple[str, dict[str, Any], tuple[Violation, ...]]:
+    """(variant, body, warnings): like `validated_body`, but in production mode the violations of
+    unconfirmed rules come back as warnings instead of a 400."""
+    mode = rules_mode(call)
+    kind, value = await read_body(call.request, call.mock.config.max_body_bytes)
+    call.journal_body = summarize(kind, value)
+    if mode == "documents":
+        variant, body = validate(spec, schema_name, kind, value)
+        return variant, body, ()
+    variant, value = _variant(spec, schema_name, kind, value)
+    assessment = spec.assess(variant, value)
+    if assessment.blocking is not None:
+        _raise(assessment.blocking)
+    return variant, value, assessment.warnings
+
+
+def warning_headers(warnings: tuple[Violation, ...]) -> dict[str, str]:
+    """`X-Mock-Unconfirmed-Rules` (the rule ids) and `X-Mock-Warning` (what was broken)."""
+    if not warnings:
+        return {}
+    rules = list(dict.fromkeys(v.rule or "UNNAMED" for v in warnings))
+    each = [v.message if len(v.message) <= 300 else v.message[:299] + "…" for v in warnings]
+    text = " | ".join(f"{message} [rule {v.rule}]" for message, v in zip(each, warnings, strict=True))
+    if len(text) > _WARNING_LIMIT:
+        text = text[: _WARNING_LIMIT - 1] + "…"
+    text = f"{text}; production's answer is unknown"
+    # header values are latin-1 and one line: escape the rest, never fail on a client's odd text
+    text = text.replace("\r", " ").replace("\n", " ").encode("ascii", "backslashreplace").decode("ascii")
+    return {"X-Mock-Unconfirmed-Rules": ", ".join(rules), "X-Mock-Warning": text}
+
+
+def _variant(spec: Spec, schema_name: str, kind: str, value: Any) -> tuple[str, Any]:
     variant = schema_name
     if "discriminator" in spec.schemas[schema_name]:
         chosen, problem = spec.variant_for(schema_name, value)
@@ -31,6 +83,11 @@ def validate(spec: Spec, schema_name: str, kind: str, value: Any) -> tuple[str, 
         variant = chosen
     if kind == "form":
         value = coerce(spec, spec.schemas[variant], value)
+    return variant, value
+
+
+def validate(spec: Spec, schema_name: str, kind: str, value: Any) -> tuple[str, dict[str, Any]]:
+    variant, value = _variant(spec, schema_name, kind, value)
     violation = spec.check(variant, value)
     if violation is not None:
         _raise(violation)

@@ -97,10 +97,15 @@ def test_failed_job_through_create_and_poll(client):
 
 
 def test_file_object_is_really_an_image(client):
+    # REFERENCE-FORMAT is unconfirmed in production: rejected in documents mode, warned about by default
     with pytest.raises(openai.BadRequestError) as bad:
-        client.videos.create(model="sora-2", prompt="p", input_reference=("x.png", io.BytesIO(b"nope"), "image/png"))
+        client.videos.create(model="sora-2", prompt="p", input_reference=("x.png", io.BytesIO(b"nope"), "image/png"),
+                             extra_headers={"X-Mock-Rules": "documents"})
     assert bad.value.body["message"].startswith("input_reference")
     assert bad.value.response.headers["x-mock-param"].startswith("input_reference")
+    accepted = client.videos.with_raw_response.create(
+        model="sora-2", prompt="p", input_reference=("x.png", io.BytesIO(b"nope"), "image/png"))
+    assert "REFERENCE-FORMAT" in accepted.headers["x-mock-unconfirmed-rules"]
 
 
 def test_gateway_faults_reach_the_client_with_production_bodies(client):

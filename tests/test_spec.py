@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from aihubmix_mock.spec import get_spec
 from contract_tests import generate, seeds
 
 ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION_SAMPLES = json.loads((ROOT / "fixtures" / "production" / "samples.json").read_text("utf-8"))
 SPECS = ("aihubmix", "apimart", "control-plane")
 document = generate.document  # the suite's spec reader and validator: independent of the mock
 
@@ -41,11 +43,13 @@ def test_document_is_valid_openapi(name):
 def test_every_model_has_exactly_one_variant():
     doc = document("aihubmix")
     schemas = doc["components"]["schemas"]
-    models = set(schemas["ModelId"]["enum"])
+    documented = set(schemas["ModelId"]["enum"])
+    served = set(schemas["ServedModelId"]["enum"])  # production serves them beyond the documents (D36)
+    assert len(documented) == 25 and not documented & served
+    models = documented | served
     body = schemas["CreateVideoRequest"]
     mapping = body["discriminator"]["mapping"]
     assert set(mapping) == models
-    assert len(models) == 25
     variants = {ref["$ref"].rsplit("/", 1)[-1] for ref in body["oneOf"]}
     assert {v.rsplit("/", 1)[-1] for v in mapping.values()} == variants
     for model, ref in mapping.items():
@@ -114,33 +118,100 @@ def test_each_rule_broken_is_invalid_and_named(group, item):
         assert violation.param == item["param"], violation
 
 
+def _http_cases():
+    for group in ("create", "apimart"):
+        for item in seeds.invalid_requests(group):
+            yield pytest.param(group, item, id=f"{group}:{seeds.label(item)}")
+
+
+@pytest.fixture(scope="module")
+def mock_client():
+    from starlette.testclient import TestClient
+
+    from aihubmix_mock.app import create_app
+    from aihubmix_mock.config import MockConfig
+
+    with TestClient(create_app(MockConfig(job_seconds=0))) as client:
+        yield client
+
+
+@pytest.mark.parametrize(("group", "item"), list(_http_cases()))
+def test_the_mock_gates_each_breaking_example_by_its_evidence(mock_client, group, item):
+    """Documents mode: a 400 naming the rule. Production mode: a 400 naming it when production is
+    known to reject it (or no variant can be chosen: D35), else a 200 with X-Mock-Unconfirmed-Rules."""
+    spec_name, schema = BODIES[group]
+    path = "/v1/videos" if group == "create" else "/v1/videos/generations"
+    body = seeds.as_json_shape(item["body"])
+    headers = {"Authorization": "Bearer sk-test"}
+    documents = mock_client.post(path, json=body, headers={**headers, "X-Mock-Rules": "documents"})
+    assert documents.status_code == 400 and f"[rule {item['rule']}]" in documents.json()["error"]["message"]
+    production = mock_client.post(path, json=body, headers=headers)
+    routable = isinstance(body, dict) and body.get("model") in generate.variants(spec_name, schema)
+    status = _registry(spec_name)[item["rule"]]["production"]["status"]
+    if status == "confirmed" or not routable:
+        assert production.status_code == 400, production.text
+        assert f"[rule {item['rule']}]" in production.json()["error"]["message"]
+        assert "x-mock-unconfirmed-rules" not in production.headers
+    else:
+        assert production.status_code == 200, production.text
+        assert item["rule"] in production.headers["x-mock-unconfirmed-rules"].split(", ")
+        assert f"[rule {item['rule']}]" in production.headers["x-mock-warning"]
+        assert "production's answer is unknown" in production.headers["x-mock-warning"]
+
+
 def _rules_md() -> str:
     return (ROOT / "openapi" / "RULES.md").read_text("utf-8")
 
 
-def _rule_ids_in_specs() -> set[str]:
-    text = "".join((ROOT / "openapi" / f"{n}.yaml").read_text("utf-8") for n in ("aihubmix", "apimart"))
+def _rule_ids_used(name: str) -> set[str]:
+    """Every rule id the spec's constraints (or the mock's code) name."""
+    text = (ROOT / "openapi" / f"{name}.yaml").read_text("utf-8")
     found = set(re.findall(r"x-rule: ([A-Z][A-Z0-9-]+)", text))
     for block in re.findall(r"x-(?:unknown|required)-rules: \{([^}]*)\}", text):
         found |= set(re.findall(r": ([A-Z][A-Z0-9-]+)", block))
-    code = "".join(p.read_text("utf-8") for p in (ROOT / "mock").rglob("*.py"))
-    found |= set(re.findall(r'rule="([A-Z][A-Z0-9-]+)"', code))
-    found.add("REQUIRED-PARAMS")
+    if name == "aihubmix":
+        code = "".join(p.read_text("utf-8") for p in (ROOT / "mock").rglob("*.py"))
+        found |= set(re.findall(r'"([A-Z][A-Z0-9]+(?:-[A-Z0-9]+)+)"', code))
+        found.add("REQUIRED-PARAMS")
     return found
+
+
+def _registry(name: str) -> dict:
+    return document(name)["components"]["x-rules"]
+
+
+@pytest.mark.parametrize("name", ["aihubmix", "apimart"])
+def test_every_rule_used_is_in_the_registry_and_back(name):
+    """components/x-rules has one entry per rule the spec uses, with its provenance."""
+    used, registry = _rule_ids_used(name), _registry(name)
+    if name == "aihubmix":
+        used -= set(_registry("apimart"))
+    assert not used - set(registry), f"rules used but not in x-rules: {sorted(used - set(registry))}"
+    assert not set(registry) - used, f"x-rules entries nothing uses: {sorted(set(registry) - used)}"
+    samples = {s["id"] for s in PRODUCTION_SAMPLES}
+    for rule, entry in registry.items():
+        assert {"rule", "side", "docs", "tests", "production"} <= set(entry), rule
+        production = entry["production"]
+        assert production["status"] in ("confirmed", "unconfirmed"), rule
+        assert production.get("note"), f"{rule}: say what is known, or 'no evidence yet'"
+        assert set(production.get("samples", [])) <= samples, f"{rule} cites samples that do not exist"
+        if production["status"] == "confirmed":
+            assert production.get("samples") and production.get("dated") and production.get("confidence"), rule
+        if "decision" in entry:
+            assert re.fullmatch(r"D\d+", entry["decision"]) and f"| {entry['decision']} |" in _rules_md(), rule
 
 
 def test_every_rule_is_traced_in_rules_md():
     documented = set(re.findall(r"^\| `([A-Z][A-Z0-9-]+)` \|", _rules_md(), re.M))
-    missing = _rule_ids_in_specs() - documented
-    assert not missing, f"rules in the spec or mock but not in RULES.md: {sorted(missing)}"
-    stale = documented - _rule_ids_in_specs()
-    assert not stale, f"rules in RULES.md that nothing implements: {sorted(stale)}"
+    rules = set(_registry("aihubmix")) | set(_registry("apimart"))
+    assert documented == rules, sorted(documented ^ rules)
 
 
 def test_every_request_rule_has_a_breaking_example():
-    response_side = set(re.findall(r"^\| `([A-Z][A-Z0-9-]+)` \|[^\n]*\| response \|", _rules_md(), re.M))
+    request_side = {rule for name in ("aihubmix", "apimart") for rule, entry in _registry(name).items()
+                    if entry["side"] == "request"}
     exercised = {item["rule"] for group in BODIES for item in seeds.invalid_requests(group)}
-    missing = _rule_ids_in_specs() - response_side - exercised
+    missing = request_side - exercised
     assert not missing, f"request rules with no breaking example in fixtures/invalid_requests.yaml: {sorted(missing)}"
 
 

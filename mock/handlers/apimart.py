@@ -13,7 +13,7 @@ from ..jsonresponse import FastJSONResponse
 from ..lifecycle import refresh
 from ..ranges import serve_bytes
 from ..shapes import apimart_task
-from ..validation import validated_body
+from ..validation import gated_body, warning_headers
 
 DIALECT = "apimart"
 
@@ -21,10 +21,11 @@ DIALECT = "apimart"
 @endpoint(DIALECT)
 async def create_generation(call: Call) -> Response:
     spec = call.mock.apimart
-    variant, body = await validated_body(call, spec, "GenerationRequest")
-    job = new_job(call, spec, variant, body, dialect=DIALECT, base="GenerationRequest")
+    variant, body, warnings = await gated_body(call, spec, "GenerationRequest")
+    job = new_job(call, spec, variant, body, dialect=DIALECT, base="GenerationRequest", warnings=warnings)
     call.mock.store.add(job, job.created_at)
-    return FastJSONResponse({"code": 200, "data": [{"status": "submitted", "task_id": job.id}]})
+    return FastJSONResponse({"code": 200, "data": [{"status": "submitted", "task_id": job.id}]},
+                            headers=warning_headers(warnings))
 
 
 @endpoint(DIALECT)

@@ -17,7 +17,7 @@ from ..params import query
 from ..ranges import serve_bytes
 from ..shapes import video_object
 from ..store import Job
-from ..validation import validated_body
+from ..validation import gated_body, validated_body, warning_headers
 
 DIALECT = "aihubmix"
 
@@ -32,10 +32,10 @@ def _job(call: Call) -> Job:
 @endpoint(DIALECT)
 async def create_video(call: Call) -> Response:
     spec = call.mock.aihubmix
-    variant, body = await validated_body(call, spec, "CreateVideoRequest")
-    job = new_job(call, spec, variant, body, dialect=DIALECT)
+    variant, body, warnings = await gated_body(call, spec, "CreateVideoRequest")
+    job = new_job(call, spec, variant, body, dialect=DIALECT, warnings=warnings)
     call.mock.store.add(job, job.created_at)
-    return FastJSONResponse(video_object(job, call.base_url))
+    return FastJSONResponse(video_object(job, call.base_url), headers=warning_headers(warnings))
 
 
 @endpoint(DIALECT)
