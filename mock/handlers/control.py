@@ -141,7 +141,7 @@ async def clear_faults(request: Request, mock) -> Response:
 async def journal(request: Request, mock) -> Response:
     query = request.query_params
     limit = query.get("limit", "1000")
-    if not limit.isdigit() or not 1 <= int(limit) <= 10000:
+    if not (limit.isascii() and limit.isdigit()) or len(limit) > 5 or not 1 <= int(limit) <= 10000:
         raise ApiError(400, "limit: 1..10000", param="limit")
     entries = mock.journal.entries(query.get("method"), query.get("path_prefix"), int(limit))
     return JSONResponse({"data": entries})
