@@ -11,6 +11,8 @@ from .errors import ApiError
 #: Headers that carry a credential, by name, and any header or query parameter whose name says so.
 _SECRET_HEADERS = {b"authorization", b"proxy-authorization", b"cookie", b"set-cookie", b"api-key",
                    b"x-api-key", b"x-goog-api-key", b"x-mock-control-key"}
+#: Left out of the journal altogether: the entry's `key` already shows the bearer key, redacted.
+_DROPPED_HEADERS = {b"authorization", b"proxy-authorization", b"cookie", b"x-mock-control-key"}
 _SECRET_WORDS = ("key", "token", "secret", "auth", "password", "signature", "credential", "session")
 
 #: What one entry keeps at most: longer header values and query strings are cut with a marker,
@@ -106,6 +108,8 @@ class Journal:
         at, method, path, query, headers, key, body, status, _ = raw
         shown = {}
         for name, value in headers:  # ASGI header names are lower-case
+            if name in _DROPPED_HEADERS:
+                continue
             text = name.decode("latin-1")
             value = value.decode("latin-1")
             shown[text] = _redacted(value) if name in _SECRET_HEADERS or _secret(text) else value
