@@ -109,6 +109,7 @@ class Guard:
             self.hosts = {h.lower() for h in config.allowed_hosts}
             self.hosts |= {f"[{h}]" for h in self.hosts if ":" in h and not h.startswith("[")}
         self.control_key = config.control_key.encode() if config.control_key else None
+        self.seen: set[bytes] = set()  # raw Host values already accepted
 
     def __call__(self, scope: Scope) -> Response | None:
         headers = scope["headers"]
@@ -122,16 +123,26 @@ class Guard:
         path = scope["path"]
         if self.hosts is None and not path.startswith("/__mock"):
             return None
+        if not path.startswith("/__mock"):  # the hot path: only the Host matters
+            host = next((value for name, value in headers if name == b"host"), b"")
+            if host in self.seen:
+                return None
+            if _host_name(host) not in self.hosts:
+                return self.wrong_host(host)
+            if len(self.seen) < 64:
+                self.seen.add(host)  # the few Host values clients send, as they arrive
+            return None
         found = {name: value for name, value in headers if name in (b"host", b"origin", b"sec-fetch-site",
                                                                    b"x-mock-control-key")}
         host = found.get(b"host", b"")
         if self.hosts is not None and _host_name(host) not in self.hosts:
+            return self.wrong_host(host)
+        return self.control(found, host, path)
+
+    def wrong_host(self, host: bytes) -> Response:
             return _error(403, f"Host {host.decode('latin-1')[:100]!r} is not served here (a guard against DNS "
                                f"rebinding): use one of {', '.join(sorted(self.hosts))}, or start the mock with "
                                "--allowed-host NAME", "host_not_allowed")
-        if not path.startswith("/__mock"):
-            return None
-        return self.control(found, host, path)
 
     def control(self, found: dict, host: bytes, path: str) -> Response | None:
         site = found.get(b"sec-fetch-site")

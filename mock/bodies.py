@@ -49,10 +49,14 @@ async def read_raw(request: Request, limit: int) -> bytes:
     chunks, size = [], 0
     stall = _body_timeout(request)
     receive = request.receive
+    first = True
     while True:
         try:
-            async with asyncio.timeout(stall):  # each chunk: a stalled upload must not hold a slot forever
+            if first:  # over a socket the server times out stalls itself (server.py): no timer here
                 message = await receive()
+            else:
+                async with asyncio.timeout(stall):  # a stalled upload must not hold a slot forever
+                    message = await receive()
         except TimeoutError:
             raise ApiError(408, f"the request body stalled: no data for {stall:g} s; send it at once",
                            code="body_timeout", headers={"Connection": "close"}) from None
@@ -64,6 +68,7 @@ async def read_raw(request: Request, limit: int) -> bytes:
         if size > limit:
             raise _too_large(limit)
         chunks.append(chunk)
+        first = False
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
@@ -205,31 +210,39 @@ async def read_body(request: Request, limit: int) -> tuple[str, Any]:
                    code="unsupported_media_type")
 
 
-#: The journal keeps at most this many members of any object or list, and this many levels.
+#: The journal keeps at most this many members of any object or list, this many levels, and this
+#: many values in all.
 SUMMARY_ITEMS = 32
 SUMMARY_DEPTH = 8
+SUMMARY_VALUES = 256
 
 
-def summarize(kind: str, value: Any, depth: int = 0) -> Any:
+def summarize(kind: str, value: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
     """What the journal keeps of a body: the fields, with file parts and long data cut down, and at
-    most SUMMARY_ITEMS members per object or list (a marker says how many more there were), so an
-    entry stays small and costs the same whatever the body holds."""
+    most SUMMARY_ITEMS members per object or list, SUMMARY_DEPTH levels and SUMMARY_VALUES values in
+    all (a marker says what was left out), so an entry stays small whatever the body holds."""
+    if budget is None:
+        budget = [SUMMARY_VALUES]
+    budget[0] -= 1
     if isinstance(value, dict):
-        if depth >= SUMMARY_DEPTH:
+        if depth >= SUMMARY_DEPTH or budget[0] <= 0:
             return f"…(object of {len(value)} members)"
         out = {}
         for index, (k, v) in enumerate(value.items()):
-            if index == SUMMARY_ITEMS:
-                out["…"] = f"({len(value) - SUMMARY_ITEMS} more members)"
+            if index == SUMMARY_ITEMS or budget[0] <= 0:
+                out["…"] = f"({len(value) - index} more members)"
                 break
-            out[k[:128] if isinstance(k, str) else k] = summarize(kind, v, depth + 1)
+            out[k[:128] if isinstance(k, str) else k] = summarize(kind, v, depth + 1, budget)
         return out
     if isinstance(value, list):
-        if depth >= SUMMARY_DEPTH:
+        if depth >= SUMMARY_DEPTH or budget[0] <= 0:
             return f"…(list of {len(value)} items)"
-        out_list = [summarize(kind, v, depth + 1) for v in value[:SUMMARY_ITEMS]]
-        if len(value) > SUMMARY_ITEMS:
-            out_list.append(f"…({len(value) - SUMMARY_ITEMS} more items)")
+        out_list = []
+        for index, v in enumerate(value):
+            if index == SUMMARY_ITEMS or budget[0] <= 0:
+                out_list.append(f"…({len(value) - index} more items)")
+                break
+            out_list.append(summarize(kind, v, depth + 1, budget))
         return out_list
     if isinstance(value, tuple):
         content_type, data = value
@@ -237,5 +250,5 @@ def summarize(kind: str, value: Any, depth: int = 0) -> Any:
     if isinstance(value, str) and len(value) > 512:
         return value[:64] + f"…({len(value)} chars)"
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1 << 64:
-        return f"…(integer of {len(str(abs(value)))} digits)" if value.bit_length() < 14000 else "…(huge integer)"
+        return f"…(integer of {value.bit_length()} bits)"
     return value

@@ -171,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
                     access_log=args.access_log, server_header=False, ws="none",
-                    http=protocol_class(args.header_timeout, 256 * 1024, max(1, connections * 3 // 4)),
+                    http=protocol_class(args.header_timeout, args.body_timeout, 256 * 1024,
+                                        max(1, connections * 3 // 4)),
                     timeout_keep_alive=args.idle_timeout, limit_concurrency=connections,
                     timeout_graceful_shutdown=15)
     finally:

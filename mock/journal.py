@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
+import orjson
+
 from .auth import redact
 from .errors import ApiError
 
@@ -57,19 +59,13 @@ def _query(raw: bytes) -> str:
 
 
 def _size(entry: tuple) -> int:
-    """The bytes an entry holds, roughly (its strings; the summary's share is bounded by summarize)."""
-    headers = entry[4]
-    return 200 + len(entry[2]) + len(entry[3]) + sum(len(k) + len(v) + 40 for k, v in headers) + _body_size(entry[6])
-
-
-def _body_size(body, budget: int = 64) -> int:
-    if isinstance(body, str):
-        return 50 + len(body)
-    if isinstance(body, dict):
-        return 60 + sum(_body_size(k) + _body_size(v) for k, v in list(body.items())[:budget])
-    if isinstance(body, list):
-        return 60 + sum(_body_size(v) for v in body[:budget])
-    return 32
+    """The bytes an entry holds, roughly: its strings, and its body summary as JSON."""
+    body = entry[6]
+    try:
+        body_size = 0 if body is None else len(orjson.dumps(body, default=str))
+    except TypeError:
+        body_size = 1024
+    return 200 + len(entry[2]) + len(entry[3]) + sum(len(k) + len(v) + 40 for k, v in entry[4]) + 2 * body_size
 
 
 class Journal:

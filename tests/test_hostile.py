@@ -355,6 +355,13 @@ def test_slow_headers_get_408_and_the_connection_closes(server):
     assert answer.startswith(b"HTTP/1.1 408") and time.monotonic() - started < 9
 
 
+def test_a_stalled_body_over_the_socket_gets_408(server):
+    started = time.monotonic()
+    answer = _raw(server.port, b"POST /v1/videos HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer sk-x\r\n"
+                               b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"model\"", wait=10)
+    assert answer.startswith(b"HTTP/1.1 408") and time.monotonic() - started < 9
+
+
 def test_headers_that_never_end_get_431(server):
     answer = _raw(server.port, b"GET /__mock/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"x" * 400_000)
     assert answer.startswith(b"HTTP/1.1 431")
