@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .config import MockConfig
+from .config import IDLE_TIMEOUT, MockConfig
 
 
 def _keys(args) -> list[str] | None:
@@ -74,9 +74,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: Idle keep-alive seconds: longer than the pool expiry of common clients (httpx 5 s, Node 4-5 s,
-#: aiohttp 15 s, Go's net/http 90 s), so a client never sends on a connection the mock is closing.
-IDLE_TIMEOUT = 120.0
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 

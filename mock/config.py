@@ -9,6 +9,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+#: Idle keep-alive seconds of a served mock (CLI and pytest plugin): longer than the pool expiry of
+#: common clients (httpx 5 s, Node 4-5 s, aiohttp 15 s, Go's net/http 90 s), so a client never
+#: sends on a connection the mock is closing (uvicorn's own 5 s raced the contract suite).
+IDLE_TIMEOUT = 120.0
+
 
 @dataclass
 class MockConfig:
