@@ -8,6 +8,7 @@ Python frames to every send (the profile in bench/NOTES.md).
 
 from __future__ import annotations
 
+import hmac
 import logging
 
 from starlette.datastructures import State
@@ -103,16 +104,101 @@ async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
         await _error(scope, 404, message, "not_found")(scope, receive, send)
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
+
+
+def _host_name(value: bytes) -> str:
+    """The name in a Host header, without the port (IPv6 literals keep their brackets)."""
+    text = value.decode("latin-1").strip().lower()
+    if text.startswith("["):
+        return text.partition("]")[0] + "]"
+    return text.rpartition(":")[0] if text.count(":") == 1 else text
+
+
+class Guard:
+    """What every request passes before a route: header limits (431), the Host check against DNS
+    rebinding, and for the control plane the cross-site checks and the optional control key.
+    Written once here, for all /__mock routes, rather than in each handler."""
+
+    def __init__(self, config: MockConfig) -> None:
+        self.max_headers = config.max_headers
+        self.max_header_bytes = config.max_header_bytes
+        self.hosts = None
+        if config.allowed_hosts:
+            self.hosts = {h.lower() for h in config.allowed_hosts}
+            self.hosts |= {f"[{h}]" for h in self.hosts if ":" in h and not h.startswith("[")}
+        self.control_key = config.control_key.encode() if config.control_key else None
+        self.seen: set[bytes] = set()  # raw Host values already accepted
+
+    def __call__(self, scope: Scope) -> Response | None:
+        headers = scope["headers"]
+        if len(headers) > self.max_headers:
+            return _error(scope, 431, f"{len(headers)} request headers: the mock takes at most {self.max_headers}",
+                          "headers_too_large", {"Connection": "close"})
+        size = sum(len(name) + len(value) for name, value in headers)
+        if size > self.max_header_bytes:
+            return _error(scope, 431, f"request headers of {size} bytes: the mock takes at most {self.max_header_bytes}",
+                          "headers_too_large", {"Connection": "close"})
+        path = scope["path"]
+        if self.hosts is None and not path.startswith("/__mock"):
+            return None
+        if not path.startswith("/__mock"):  # the hot path: only the Host matters
+            host = next((value for name, value in headers if name == b"host"), b"")
+            if host in self.seen:
+                return None
+            if _host_name(host) not in self.hosts:
+                return self.wrong_host(scope, host)
+            if len(self.seen) < 64:
+                self.seen.add(host)  # the few Host values clients send, as they arrive
+            return None
+        found = {name: value for name, value in headers if name in (b"host", b"origin", b"sec-fetch-site",
+                                                                   b"x-mock-control-key")}
+        host = found.get(b"host", b"")
+        if self.hosts is not None and _host_name(host) not in self.hosts:
+            return self.wrong_host(scope, host)
+        return self.control(scope, found, host, path)
+
+    def wrong_host(self, scope: Scope, host: bytes) -> Response:
+        assert self.hosts is not None
+        return _error(scope, 403, f"Host {host.decode('latin-1')[:100]!r} is not served here (a guard against DNS "
+                               f"rebinding): use one of {', '.join(sorted(self.hosts))}, or start the mock with "
+                               "--allowed-host NAME", "host_not_allowed")
+
+    def control(self, scope: Scope, found: dict[bytes, bytes], host: bytes, path: str) -> Response | None:
+        site = found.get(b"sec-fetch-site")
+        origin = found.get(b"origin")
+        if site in (b"cross-site", b"same-site") or (
+                origin is not None and origin.partition(b"://")[2].lower() != host.lower()):
+            return _error(scope, 403, "the control plane refuses requests from web pages of other sites (Origin or "
+                               "Sec-Fetch-Site says cross-site); call it from a test or a terminal",
+                          "cross_site_refused")
+        if self.control_key is not None and path != "/__mock/health":  # health stays open for probes
+            given = found.get(b"x-mock-control-key", b"")
+            if not hmac.compare_digest(given, self.control_key):
+                return _error(scope, 401, "the control plane needs the key the mock was started with (--control-key): "
+                                   "send it in X-Mock-Control-Key", "control_key_required")
+        return None
+
+
 class MockApp:
     """The ASGI app: `app.state.mock` holds the server's state (store, clock, journal, …)."""
 
     def __init__(self, config: MockConfig) -> None:
         self.state = State()
         self.state.mock = MockState(config)
+        self.guard = Guard(config)
         self.router = Router(routes=ROUTES, default=_not_found, redirect_slashes=False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
+        if scope["type"] == "websocket":  # no route speaks WebSocket: refuse the upgrade (403)
+            await send({"type": "websocket.close", "code": 1008, "reason": "the mock has no WebSocket routes"})
+            return
+        if scope["type"] == "http":
+            refused = self.guard(scope)
+            if refused is not None:
+                await refused(scope, receive, send)
+                return
         try:
             await self.router(scope, receive, send)
         except HTTPException as exc:  # from Starlette's own machinery, e.g. a malformed request

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import gc
+import math
 import os
 import signal
 import sys
+from pathlib import Path
 
 from . import __version__
-from .config import MockConfig
+from .config import IDLE_TIMEOUT, MockConfig
 
 
 def _keys(args: argparse.Namespace) -> list[str] | None:
@@ -41,7 +43,7 @@ per request (headers on any API call):
   X-Mock-Fault: balance | no-channel | 503 … this request answers production's gateway fault
                                              (a name from the spec's catalogue, or 429/500/502/503)
 
-control plane (no key; described in openapi/control-plane.yaml):
+control plane (open unless --control-key; described in openapi/control-plane.yaml):
   GET  /__mock/health                        status, jobs, clock
   POST /__mock/reset                         forget jobs, journal and faults; the clock goes back
   POST /__mock/clock/advance {"seconds": 30} move time on: jobs progress, downloads expire
@@ -75,7 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
                             "is 1-512 visible ASCII characters without spaces")
     serve.add_argument("--keys-file", help="file with one accepted key per line (also env AIHUBMIX_MOCK_KEYS=k1,k2)")
     serve.add_argument("--max-jobs", type=int, default=100_000, help="jobs kept at most (then 429)")
+    serve.add_argument("--max-jobs-per-key", type=int, default=20_000,
+                       help="jobs one key may hold (then 429 for that key only)")
     serve.add_argument("--max-body-mb", type=float, default=25.0, help="largest request body in MiB (then 413)")
+    serve.add_argument("--max-prompt-chars", type=int, default=100_000,
+                       help="longest prompt the mock keeps (then 400); a mock cap, not a production rule")
     serve.add_argument("--state-file", help="SQLite file that keeps jobs across restarts (default: memory only)")
     serve.add_argument("--media-cache-dir", help="folder that keeps rendered MP4s across restarts")
     serve.add_argument("--seed", type=int, help="make ids reproducible: the same seed and requests give the same ids")
@@ -84,19 +90,86 @@ def build_parser() -> argparse.ArgumentParser:
                        help="production: reject only what production is known to reject, accept the rest with "
                             "X-Mock-Unconfirmed-Rules; documents: reject every documented rule "
                             "(per request: header X-Mock-Rules)")
+    serve.add_argument("--max-renders", type=int, default=2, help="media encodes at once (others wait)")
+    serve.add_argument("--control-key", default=os.environ.get("AIHUBMIX_MOCK_CONTROL_KEY"),
+                       help="require this key in X-Mock-Control-Key on /__mock (except health); "
+                            "env AIHUBMIX_MOCK_CONTROL_KEY (no default: the control plane is open)")
+    serve.add_argument("--allowed-host", action="append", metavar="NAME",
+                       help="also accept this Host header (repeatable); bound to loopback, only loopback names "
+                            "are accepted (DNS-rebinding guard)")
+    serve.add_argument("--idle-timeout", type=float, default=IDLE_TIMEOUT,
+                       help="seconds an idle keep-alive connection stays open (longer than clients' pool expiry)")
+    serve.add_argument("--header-timeout", type=float, default=10.0,
+                       help="seconds a client has to send its request headers (then 408)")
+    serve.add_argument("--body-timeout", type=float, default=30.0,
+                       help="seconds a request body may stall between chunks (then 408)")
+    serve.add_argument("--max-connections", type=int, default=1000,
+                       help="open connections at most (then 503); idle ones are closed first near the limit")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
                        help="uvicorn's log level (keys never appear in the log)")
-    serve.add_argument("--no-access-log", action="store_true", help="do not log each request")
+    serve.add_argument("--access-log", action="store_true",
+                       help="log each request (off by default: it costs ~45%% of the throughput; the journal "
+                            "at /__mock/journal has every request)")
+    serve.add_argument("--no-access-log", action="store_false", dest="access_log",
+                       help="do not log each request (the default)")
     return parser
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _check(args: argparse.Namespace) -> None:
+    for name, low, high in (("job_seconds", 0, 10 * 365 * 86400), ("max_body_mb", 1 / 1024, 2048),
+                            ("idle_timeout", 1, 3600), ("header_timeout", 0.1, 3600)):
+        value = getattr(args, name)
+        if not math.isfinite(value) or not low <= value <= high:
+            raise ValueError(f"--{name.replace('_', '-')} must be a number from {low:g} to {high:g}, not {value}")
+    if not 0 <= args.port <= 65535:
+        raise ValueError(f"--port must be from 0 to 65535, not {args.port}")
+    if not 1 <= args.max_connections <= 1_000_000:
+        raise ValueError(f"--max-connections must be from 1 to 1000000, not {args.max_connections}")
+    if args.media_cache_dir:
+        folder = Path(args.media_cache_dir)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ValueError(f"--media-cache-dir {folder}: cannot create it ({exc.strerror})") from None
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ValueError(f"--media-cache-dir {folder}: not writable by this user")
+
+
+def _loopback(host: str) -> bool:
+    return host in LOOPBACK or host.startswith("127.")
+
+
 def config_from(args: argparse.Namespace) -> MockConfig:
+    _check(args)
+    hosts = None
+    if _loopback(args.host) or args.allowed_host:
+        hosts = [*(LOOPBACK if _loopback(args.host) else ()), args.host, *(args.allowed_host or [])]
     return MockConfig(
         policy=args.policy, job_seconds=args.job_seconds, polls=args.polls, keys=_keys(args),
-        max_jobs=args.max_jobs, max_body_bytes=int(args.max_body_mb * 1024 * 1024), channel=args.port or 4010,
-        state_file=args.state_file, media_cache_dir=args.media_cache_dir, fps=args.fps, seed=args.seed,
-        rules=args.rules,
+        max_jobs=args.max_jobs, max_jobs_per_key=args.max_jobs_per_key,
+        max_body_bytes=int(args.max_body_mb * 1024 * 1024), max_prompt_chars=args.max_prompt_chars,
+        channel=args.port or 4010, state_file=args.state_file, media_cache_dir=args.media_cache_dir, fps=args.fps,
+        max_renders=args.max_renders, body_timeout=args.body_timeout, control_key=args.control_key,
+        allowed_hosts=hosts, seed=args.seed, rules=args.rules,
     )
+
+
+def _file_limit(wanted: int) -> int:
+    """Raise the open-file limit towards what the connection limit needs; the connections it allows."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        need = wanted + 64  # the mock's own files: state file, media, logs
+        if soft != resource.RLIM_INFINITY and soft < need:
+            soft = need if hard == resource.RLIM_INFINITY else min(need, hard)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        return wanted if soft == resource.RLIM_INFINITY else max(1, min(wanted, soft - 64))
+    except (ImportError, ValueError, OSError):
+        return wanted
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,14 +180,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = config_from(args)
+        from .app import create_app
+
+        app = create_app(config)  # opens (and locks) the state file: its problems are start-up errors
     except (ValueError, OSError) as exc:
         print(f"aihubmix-mock: {exc}", file=sys.stderr)
         return 2
     import uvicorn
 
-    from .app import create_app
+    from .protocol import protocol_class
 
-    app = create_app(config)
+    connections = _file_limit(args.max_connections)
+    if connections < args.max_connections:
+        print(f"aihubmix-mock: warning: the open-file limit allows {connections} connections, not "
+              f"{args.max_connections} (raise it with ulimit -n)", file=sys.stderr)
+    if not _loopback(args.host) and config.control_key is None:
+        print(f"aihubmix-mock: warning: listening on {args.host}, beyond loopback, and the control plane has no "
+              "key: anyone who can reach this port can read the journal (every client's prompts), reset the "
+              "mock and inject faults. Start it with --control-key KEY (or env AIHUBMIX_MOCK_CONTROL_KEY).",
+              file=sys.stderr, flush=True)
     # What start-up built (the parsed specs, compiled validators, modules) lives as long as the
     # process: move it out of the collector's way, so full collections walk only the jobs.
     gc.collect()
@@ -124,10 +208,15 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"aihubmix-mock {__version__} on http://{args.host}:{args.port} "
           f"(policy {config.policy}, job {config.job_seconds}s, rules {config.rules}, "
-          f"{'keys: ' + str(len(config.keys)) if config.keys else 'any key'}, control plane /__mock)", flush=True)
+          f"{'keys: ' + str(len(config.keys)) if config.keys else 'any key'}, control plane /__mock"
+          f"{' with a key' if config.control_key else ''})", flush=True)
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                    access_log=not args.no_access_log, server_header=False)
+                    access_log=args.access_log, server_header=False, ws="none",
+                    http=protocol_class(args.header_timeout, args.body_timeout, 256 * 1024,
+                                        max(1, connections * 3 // 4)),
+                    timeout_keep_alive=args.idle_timeout, limit_concurrency=connections,
+                    timeout_graceful_shutdown=15)
     finally:
         app.state.mock.close()
     return 0

@@ -10,10 +10,12 @@ schema declares, so the same JSON Schema judges multipart and JSON alike.
 from __future__ import annotations
 
 import base64
-import json
 import re
 from typing import Any
 
+import orjson
+
+from .errors import ApiError
 from .spec import Spec, sniff_image
 
 _SEGMENTS = re.compile(r"\[([^\]]*)\]")
@@ -154,15 +156,39 @@ _INT = re.compile(r"^-?\d+$")
 _NUM = re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
 
+#: Digits a form number may have: longer ones stay text (the schema then says the type is wrong);
+#: Python refuses to convert more than 4300 digits, and no parameter needs more than a few.
+_MAX_DIGITS = 32
+
+
+def _json_part(text: str) -> Any:
+    """A structured value sent as one JSON part, parsed as the JSON body is (same value and depth
+    limits, no NaN); left as text when it is not JSON."""
+    from .bodies import too_deep, too_many_values  # bodies imports this module
+
+    raw = text.encode("utf-8", "surrogatepass")
+    if too_many_values(raw):
+        raise ApiError(400, "a multipart field holds too many JSON values for a video request", code="invalid_json")
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return text
+    if too_deep(raw):
+        raise ApiError(400, "a multipart field's JSON is nested too deeply", code="invalid_json")
+    return value
+
+
 def _text_to(types: set[str], text: str) -> Any:
     if types & {"object", "array"} and text[:1] in "[{":
-        try:  # a structured value sent as one JSON part
-            return json.loads(text)
-        except ValueError:
-            pass
-    if {"string", "integer"} <= types and not _INT.match(text) and _NUM.match(text) and float(text).is_integer():
+        value = _json_part(text)
+        if value is not text:
+            return value
+    if {"string", "integer"} <= types and len(text) <= _MAX_DIGITS and not _INT.match(text) and _NUM.match(text) \
+            and float(text).is_integer():
         return int(float(text))  # "5.0" for a string-or-number field (seconds, D32/D33): the number 5
     if "string" in types or not types:
+        return text
+    if len(text) > _MAX_DIGITS:
         return text
     if "integer" in types and _INT.match(text):
         return int(text)

@@ -4,30 +4,110 @@ from __future__ import annotations
 
 from collections import deque
 
+import orjson
+
 from .auth import redact
 
-_HIDDEN_HEADERS = {"authorization", "cookie", "x-api-key", "proxy-authorization"}
+#: Headers that carry a credential, by name, and any header or query parameter whose name says so.
+_SECRET_HEADERS = {b"authorization", b"proxy-authorization", b"cookie", b"set-cookie", b"api-key",
+                   b"x-api-key", b"x-goog-api-key", b"x-mock-control-key"}
+#: Left out of the journal altogether: the entry's `key` already shows the bearer key, redacted.
+_DROPPED_HEADERS = {b"authorization", b"proxy-authorization", b"cookie", b"x-mock-control-key"}
+_SECRET_WORDS = ("key", "token", "secret", "auth", "password", "signature", "credential", "session")
+
+#: What one entry keeps at most: longer header values and query strings are cut with a marker,
+#: headers past the count are summarised; the body summary is bounded by bodies.summarize.
+MAX_VALUE = 512
+MAX_HEADERS = 64
+
+
+def _secret(name: str) -> bool:
+    name = name.lower()
+    return any(word in name for word in _SECRET_WORDS)
+
+
+def _cut(text: str, limit: int = MAX_VALUE) -> str:
+    return text if len(text) <= limit else text[:limit] + f"…(cut: {len(text)} chars)"
+
+
+def _redacted(value: str) -> str:
+    return redact(value.partition(" ")[2].strip() or value) or ""
+
+
+def _bounded(raw: list) -> tuple:
+    kept = []
+    for name, value in raw[:MAX_HEADERS]:
+        if name in _SECRET_HEADERS or _secret(name.decode("latin-1")):
+            value = _redacted(value.decode("latin-1")).encode()
+        kept.append((name[:MAX_VALUE], value if len(value) <= MAX_VALUE else _cut(value.decode("latin-1")).encode()))
+    if len(raw) > MAX_HEADERS:
+        kept.append((b"x-mock-journal-note", f"{len(raw) - MAX_HEADERS} more headers not kept".encode()))
+    return tuple(kept)
+
+
+def _query(raw: bytes) -> str:
+    text = raw.decode("latin-1")
+    if any(word in text.lower() for word in _SECRET_WORDS):
+        parts = []
+        for pair in text.split("&"):
+            name, eq, value = pair.partition("=")
+            parts.append(f"{name}={redact(value) or ''}" if eq and _secret(name) else pair)
+        text = "&".join(parts)
+    return text
+
+
+def _size(entry: tuple) -> int:
+    """The bytes an entry holds, roughly: its strings, and its body summary as JSON."""
+    body = entry[6]
+    try:
+        body_size = 0 if body is None else len(orjson.dumps(body, default=str))
+    except TypeError:
+        body_size = 1024
+    return 200 + len(entry[2]) + len(entry[3]) + sum(len(k) + len(v) + 40 for k, v in entry[4]) + 2 * body_size
 
 
 class Journal:
     """Entries are kept as the raw pieces of the request and turned into dicts only when read:
-    the journal costs the hot path one tuple."""
+    the journal costs the hot path one tuple. Bounded in count (`size`) and in bytes (`max_bytes`):
+    each entry's header values, query and body summary are cut to a few hundred bytes, with a marker."""
 
-    def __init__(self, size: int) -> None:
-        self._entries: deque[tuple] = deque(maxlen=size)
+    def __init__(self, size: int, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self._entries: deque[tuple] = deque()
+        self.size = size
+        self.max_bytes = max_bytes
+        self.bytes = 0
 
     def record(self, at: float, scope: dict, key: str | None, body, status: int) -> None:
         # A tuple of byte pairs: the garbage collector stops tracking it, so 10 000 entries cost
         # nothing at collection time (a list of headers would be walked on every full collection).
-        self._entries.append((at, scope["method"], scope["path"], scope.get("query_string", b""),
-                              tuple(scope["headers"]), redact(key), body, status))
+        # Credentials are redacted when the journal is read (cheaper on the hot path); sizes are
+        # bounded here, and a long value is redacted at once if it is a credential.
+        headers = scope["headers"]
+        if len(headers) > MAX_HEADERS or any(len(v) > MAX_VALUE for _, v in headers):
+            headers = _bounded(headers)
+        else:
+            headers = tuple(headers)
+        query = scope.get("query_string", b"")
+        if len(query) > 2048:
+            query = query[:2048] + b"...(cut: %d bytes)" % len(query)
+        entry = (at, scope["method"], _cut(scope["path"]), query, headers, redact(key), body, status)
+        entry_size = _size(entry)
+        self._entries.append(entry + (entry_size,))
+        self.bytes += entry_size
+        while len(self._entries) > self.size or (self.bytes > self.max_bytes and len(self._entries) > 1):
+            self.bytes -= self._entries.popleft()[-1]
 
     @staticmethod
     def _entry(raw: tuple) -> dict:
-        at, method, path, query, headers, key, body, status = raw
-        names = ((k.decode("latin-1"), v) for k, v in headers)  # ASGI header names are lower-case
-        shown = {name: v.decode("latin-1") for name, v in names if name not in _HIDDEN_HEADERS}
-        return {"at": at, "method": method, "path": path, "query": query.decode("latin-1"), "headers": shown,
+        at, method, path, query, headers, key, body, status, _ = raw
+        shown = {}
+        for name, value in headers:  # ASGI header names are lower-case
+            if name in _DROPPED_HEADERS:
+                continue
+            text = name.decode("latin-1")
+            value = value.decode("latin-1")
+            shown[text] = _redacted(value) if name in _SECRET_HEADERS or _secret(text) else value
+        return {"at": at, "method": method, "path": path, "query": _query(query) if query else "", "headers": shown,
                 "key": key, "body": body, "status": status}
 
     def entries(self, method: str | None = None, path_prefix: str | None = None, limit: int = 1000) -> list[dict]:
@@ -38,3 +118,4 @@ class Journal:
 
     def clear(self) -> None:
         self._entries.clear()
+        self.bytes = 0

@@ -13,8 +13,8 @@ from starlette.requests import Request
 from .errors import ApiError
 from .spec import Spec, get_spec
 
-_INTEGER = re.compile(r"^-?\d{1,12}$")
-_NUMBER = re.compile(r"^-?\d{1,12}(\.\d{1,12})?$")
+_INTEGER = re.compile(r"^-?\d{1,12}$", re.ASCII)  # ASCII digits only, and few: no long or non-Latin numbers (issue 12)
+_NUMBER = re.compile(r"^-?\d{1,12}(\.\d{1,12})?$", re.ASCII)
 
 
 @lru_cache(maxsize=64)

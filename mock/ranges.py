@@ -18,13 +18,15 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     match = _RANGE.match(header.strip())
     if not match or match.groups() == ("", ""):
         return None  # RFC 9110: an invalid Range is ignored
-    first, last = match.groups()
-    if first == "":
-        start, end = max(0, size - int(last)), size - 1
+    # Positions past 18 digits are past any file: clamp them instead of converting thousands of digits.
+    first, last = (None if g == "" else int(g) if len(g) <= 18 else 10**18 for g in match.groups())
+    if first is None:
+        assert last is not None  # both empty was answered above
+        start, end = max(0, size - last), size - 1
     else:
-        start = int(first)
-        end = min(int(last), size - 1) if last else size - 1
-        if last and int(last) < start:
+        start = first
+        end = min(last, size - 1) if last is not None else size - 1
+        if last is not None and last < start:
             return None
     if start >= size or size == 0:
         raise ApiError(416, f"range not satisfiable: the file is {size} bytes", param="Range",

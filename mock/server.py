@@ -38,6 +38,7 @@ class MockServer:
         import uvicorn
 
         from .app import create_app
+        from .config import IDLE_TIMEOUT
 
         self._owns_app = app is None
         if app is None:
@@ -53,7 +54,8 @@ class MockServer:
         self.url = f"http://127.0.0.1:{self.port}"
         #: The base URL with /v1, as openai-python and LiteLLM take it.
         self.api_url = f"{self.url}/v1"
-        uv_config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
+        uv_config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off",
+                                   timeout_keep_alive=int(IDLE_TIMEOUT))  # longer than clients' pool expiry
         self._server = uvicorn.Server(uv_config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import base64
 import binascii
 import difflib
+import hashlib
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from importlib import resources
 from itertools import islice
 from typing import Any
@@ -70,8 +72,32 @@ def is_image(raw: bytes) -> bool:
     return True
 
 
-@lru_cache(maxsize=256)  # clients send the same reference again and again
-def _b64_image(text: str) -> bool:
+class _Accepted:
+    """The image references already found good, by a digest of their text: clients send the same
+    reference again and again. Only accepted ones are kept (a rejected one is judged again, at the
+    cost of its own request) and each costs a 16-byte digest, so the cache is bounded in bytes
+    (at most `size` digests) whatever clients send."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._seen: dict[bytes, None] = {}
+
+    def check(self, text: str, judge: Callable[[str], bool]) -> bool:
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        if digest in self._seen:
+            return True
+        if not judge(text):
+            return False
+        if len(self._seen) >= self.size:
+            del self._seen[next(iter(self._seen))]  # the oldest first
+        self._seen[digest] = None
+        return True
+
+
+_ACCEPTED = _Accepted()
+
+
+def _b64_decodes_to_image(text: str) -> bool:
     try:
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
@@ -79,10 +105,13 @@ def _b64_image(text: str) -> bool:
     return is_image(raw)
 
 
+def _b64_image(text: str) -> bool:
+    return _ACCEPTED.check(text, _b64_decodes_to_image)
+
+
 _DATA_URL = re.compile(r"^data:(image/(?:jpeg|png|webp));base64,(.*)$", re.S)
 
 
-@lru_cache(maxsize=256)
 def _data_url_image(text: str) -> bool:
     match = _DATA_URL.match(text)
     return bool(match) and _b64_image(match.group(2))

@@ -64,10 +64,25 @@ class Job:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
+class StoreError(ApiError):
+    """The state file could not be written (disk full, file gone read-only, locked by another
+    process): the change is undone and the client gets 503 with Retry-After."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(503, message, type="server_error", code="state_file_unwritable",
+                         headers={"Retry-After": "5"})
+
+
+#: Jobs looked at per create while the store is full: the sweep for expired jobs is spread over
+#: creates, so a create at the cap costs the same whatever the store holds (never a full scan).
+SWEEP_STEP = 256
+
+
 class Store:
     def __init__(self, max_jobs: int, persist: SqliteState | None = None,
-                 refresh: Callable[[Job, float], None] | None = None) -> None:
+                 refresh: Callable[[Job, float], None] | None = None, max_per_owner: int | None = None) -> None:
         self.max_jobs = max_jobs
+        self.max_per_owner = max_per_owner or max_jobs
         self._refresh = refresh  # lifecycle.refresh: status is materialised lazily
         self._jobs: dict[str, Job] = {}
         self._by_owner: dict[str, dict[str, None]] = {}   # owner -> ids in creation order
@@ -75,19 +90,30 @@ class Store:
         self._seq: dict[str, int] = {}                    # id -> place in the creation order
         self._gone: OrderedDict[str, tuple[str, int]] = OrderedDict()  # deleted id -> (owner, place)
         self._next = 0
+        self._sweep: list[str] = []  # ids still to look at in the current sweep (popped from the end)
 
     def __len__(self) -> int:
         return len(self._jobs)
 
     def add(self, job: Job, now: float) -> None:
+        owned = self._by_owner.get(job.owner)
+        if owned is not None and len(owned) >= self.max_per_owner:
+            raise ApiError(429, f"this key holds its maximum of {self.max_per_owner} jobs; delete some or wait "
+                                "for downloads to expire (start the mock with a larger --max-jobs-per-key)",
+                           type="rate_limit_error", code="key_job_cap_reached", headers={"Retry-After": "60"})
         if len(self._jobs) >= self.max_jobs:
-            self._evict_expired(now)
+            self._evict_some(now)
         if len(self._jobs) >= self.max_jobs:
             raise ApiError(429, f"the mock holds its maximum of {self.max_jobs} jobs; delete some or wait for "
                                 "downloads to expire (start it with a larger --max-jobs)",
                            type="rate_limit_error", code="job_cap_reached", headers={"Retry-After": "60"})
         self._place(job)
-        self.save(job)
+        try:
+            self.save(job)
+        except StoreError:
+            self.remove(job, persist=False)
+            self._gone.pop(job.id, None)  # never created: no place among the deleted either
+            raise
 
     def _place(self, job: Job) -> None:
         self._jobs[job.id] = job
@@ -108,7 +134,7 @@ class Store:
     def get_any(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
 
-    def remove(self, job: Job) -> None:
+    def remove(self, job: Job, persist: bool = True) -> None:
         self._jobs.pop(job.id, None)
         place = self._seq.pop(job.id, None)
         if place is not None:
@@ -120,7 +146,7 @@ class Store:
             owned.pop(job.id, None)
             if not owned:
                 del self._by_owner[job.owner]
-        if self._persist is not None:
+        if persist and self._persist is not None:
             self._persist.delete(job.id)
 
     def owned(self, owner: str, dialect: str, order: str) -> list[Job]:
@@ -157,6 +183,7 @@ class Store:
         self._by_owner.clear()
         self._seq.clear()
         self._gone.clear()
+        self._sweep.clear()
         if self._persist is not None:
             self._persist.clear()
 
@@ -164,9 +191,17 @@ class Store:
         for job in jobs:
             self._place(job)
 
-    def _evict_expired(self, now: float) -> None:
-        """Drop jobs whose download has expired, oldest first: nothing a client can still fetch."""
-        for job in list(self._jobs.values()):
+    def _evict_some(self, now: float) -> None:
+        """Drop jobs whose download has expired, and failed jobs: nothing a client can still fetch.
+
+        At most SWEEP_STEP jobs are looked at per call, resuming where the last call stopped (a new
+        sweep starts, oldest first, when the last one is done), so creates at the cap stay cheap."""
+        if not self._sweep:
+            self._sweep = list(reversed(self._jobs))
+        for _ in range(min(SWEEP_STEP, len(self._sweep))):
+            job = self._jobs.get(self._sweep.pop())
+            if job is None:
+                continue
             if self._refresh is not None:
                 self._refresh(job, now)
             expires = job.expires_at

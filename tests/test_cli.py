@@ -26,7 +26,7 @@ class Server:
     def __init__(self, *args: str, access_log: bool = False) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        quiet = [] if access_log else ["--no-access-log"]
+        quiet = ["--access-log"] if access_log else ["--no-access-log"]
         self.proc = subprocess.Popen([BIN, "serve", "--port", str(self.port), *quiet, *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + 20
