@@ -38,6 +38,14 @@ def pytest_addoption(parser):
     group.addoption("--report-dir", default="reports", help="where drift.md / drift.json go")
     group.addoption("--drift-report", action="store_true",
                     help="write the drift report even without --base-url")
+    group.addoption("--baseline", default=None, metavar="PATH",
+                    help="a previous drift.json: the report lists new, resolved and persisting drifts")
+    group.addoption("--fail-on", choices=["any", "new"], default="any",
+                    help="exit 1 on any drift (default), or only on drift the --baseline did not have")
+    group.addoption("--plan", action="store_true",
+                    help="print every call that may bill and the worst-case total; make no call (exit 0)")
+    group.addoption("--max-run-seconds", type=float, default=None,
+                    help="run-level time limit: tests not started by then are reported as not checked")
 
 
 @pytest.fixture(scope="session")

@@ -28,14 +28,14 @@ def test_forced_failure(api, control):
 def test_injected_429_has_retry_after(api, control):
     control.control("POST", "/faults", json={"status": 429, "count": 2, "retry_after": 3, "method": "GET"})
     for _ in range(2):
-        response = api.list()
+        response = api.send("GET", "/v1/videos", faults=True)
         assert response.status_code == 429 and response.headers["retry-after"] == "3"
     assert api.list().status_code == 200
 
 
 @pytest.mark.parametrize("status", [500, 503])
 def test_injected_server_errors(api, control, status):
-    response = api.send("GET", "/v1/videos", headers={"X-Mock-Fault": str(status)})
+    response = api.send("GET", "/v1/videos", headers={"X-Mock-Fault": str(status)}, faults=True)
     assert response.status_code == status and response.json()["error"]["message"]
 
 

@@ -12,7 +12,9 @@ from jsonschema.exceptions import best_match
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
+from .api import BILLABLE_OPERATIONS
 from .generate import FORMAT_SAMPLES, OPENAPI, schemas, validator
+from .outcomes import not_checked
 from .target import Target
 
 schemathesis.openapi.format("image-base64", st.sampled_from(FORMAT_SAMPLES["image-base64"]))
@@ -97,15 +99,44 @@ REPLACED_CHECKS = [not_a_server_error]
 OUR_CHECKS = [no_server_error_but_documented_501, video_shape_by_model]
 
 
+def _billable(case) -> bool:
+    return case.operation.definition.raw.get("operationId") in BILLABLE_OPERATIONS
+
+
+def _negative(case) -> bool:
+    return bool(case.meta) and str(getattr(case.meta.generation, "mode", "")).lower().endswith("negative")
+
+
 def validate(case, target: Target) -> None:
+    billable = target.live and _billable(case)
+    if billable and _negative(case):
+        # A generated negative case is no documented rule with confirmed evidence: a server that
+        # accepts it would bill a job. The rule tests send the confirmed breaking requests.
+        not_checked("Schemathesis's negative cases of a billable operation are not sent to a live target "
+                    "(a server that accepts one bills a job)")
+    if billable:
+        target.budget.spend(f"Schemathesis {case.operation.label}")
+    answered: list[int] = []
+    try:
+        _validate(case, target, answered)
+    finally:
+        if billable and answered and answered[0] >= 400:
+            target.budget.refund()
+
+
+def _validate(case, target: Target, answered: list[int]) -> None:
     excluded = []
     if (case.media_type or "").startswith("multipart/") and case.meta and \
             str(getattr(case.meta.generation, "mode", "")).lower().endswith("negative"):
         # Form fields carry no JSON types and cannot hold an empty list: a case that is invalid
         # only by type ("4" for 4) or by emptiness is valid on the wire. JSON runs the same rules.
         excluded.append(negative_data_rejection)
-    case.call_and_validate(headers={"Authorization": f"Bearer {target.key}"},
-                           excluded_checks=[*excluded, *REPLACED_CHECKS], additional_checks=OUR_CHECKS)
+    kwargs = {"session": target.session()} if target.app is None else {}
+    response = case.call(headers={"Authorization": f"Bearer {target.key}"}, **kwargs)
+    answered.append(response.status_code)
+    case.validate_response(response, headers={"Authorization": f"Bearer {target.key}"},
+                           excluded_checks=[*excluded, *REPLACED_CHECKS], additional_checks=OUR_CHECKS,
+                           transport_kwargs=kwargs or None)
 
 
 @aihubmix.parametrize()
@@ -141,7 +172,9 @@ def test_aihubmix_stateful_links(aihubmix_schema, target):
                     target.pause()
 
         def get_call_kwargs(self, case):
-            return {"headers": auth}
+            if _billable(case):  # every job the state machine creates comes out of the budget
+                target.budget.spend(f"stateful {case.operation.label}")
+            return {"headers": auth, **({"session": target.session()} if target.app is None else {})}
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
             case.validate_response(response, additional_checks=[*(additional_checks or []), *OUR_CHECKS],
