@@ -44,8 +44,17 @@ def pytest_addoption(parser):
                     help="exit 1 on any drift (default), or only on drift the --baseline did not have")
     group.addoption("--plan", action="store_true",
                     help="print every call that may bill and the worst-case total; make no call (exit 0)")
+    group.addoption("--openapi-dir", default=None, metavar="DIR",
+                    help="read the contract from this copy of openapi/ (e.g. with other x-rules evidence)")
     group.addoption("--max-run-seconds", type=float, default=None,
                     help="run-level time limit: tests not started by then are reported as not checked")
+
+
+def pytest_configure(config):
+    if config.getoption("openapi_dir", None):
+        from contract_tests import generate
+
+        generate.use_openapi(config.getoption("openapi_dir"))
 
 
 @pytest.fixture(scope="session")

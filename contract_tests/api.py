@@ -180,7 +180,10 @@ class Api:
         if target.out_of_time():
             not_checked("the run's time limit (--max-run-seconds) was reached")
         idempotent = method.upper() in ("GET", "HEAD", "DELETE")
-        body = _short(record_body if record_body is not None else kwargs.get("json"))
+        sent = record_body if record_body is not None else kwargs.get("json")
+        if model is None and isinstance(sent, dict) and isinstance(sent.get("model"), str):
+            model = sent["model"]  # the model is the request's own
+        body = _short(sent)
         sent_auth = bool(auth and self.key) or bool(headers and "Authorization" in headers)
         attempt = 0
         while True:

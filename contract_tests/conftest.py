@@ -7,11 +7,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 
 from . import evidence, plan
-from .api import Api, _short, excerpt, incident_reason, operation_of
+from .api import Api, incident_reason
+from .exchanges import CURRENT as _CURRENT
 from .outcomes import Incident, Known, NotChecked, not_checked
 from .report import EXIT_DRIFT, EXIT_INCIDENT, EXIT_OK, DriftReport
 from .target import Target
@@ -35,8 +35,6 @@ SCHEMATHESIS_EXCHANGES = pytest.StashKey[list]()
 _SEEN = pytest.StashKey[int]()
 _IN_CALL = pytest.StashKey[bool]()
 _SUBTESTS = pytest.StashKey[int]()
-#: where Schemathesis's hooks put the exchanges of the test that is running
-_CURRENT: dict[str, list | None] = {"exchanges": None}
 
 
 def pytest_configure(config):
@@ -45,44 +43,6 @@ def pytest_configure(config):
     settings.load_profile(f"{profile}-live" if live else profile)
     config.stash[_REPORT] = DriftReport()
     config.addinivalue_line("markers", "contract(operation, model): the operation and model a test is about")
-
-
-# ------------------------------------------------------------------------- Schemathesis's exchanges
-@schemathesis.hook
-def after_call(context, case, response):
-    """Every call Schemathesis makes, recorded as the suite's own (attributed by the request)."""
-    if _CURRENT["exchanges"] is None:
-        return
-    from .api import SEQUENCE
-
-    headers = {k.lower() for k in (getattr(response.request, "headers", None) or {})}
-    body = case.body if not isinstance(case.body, bytes) else excerpt(case.body, case.media_type or "")
-    _CURRENT["exchanges"].append({
-        "seq": next(SEQUENCE), "operation": case.operation.definition.raw.get("operationId")
-        or operation_of(case.method, case.formatted_path),
-        "method": case.method.upper(), "path": case.formatted_path,
-        "model": body.get("model") if isinstance(body, dict) else None,
-        "authorization_sent": "authorization" in headers, "request": _short(body) if body is not None else None,
-        "status": response.status_code,
-        "response": _short(excerpt(response.content or b"", response.headers.get("content-type", [""])[0]
-                                   if isinstance(response.headers.get("content-type"), list)
-                                   else response.headers.get("content-type", ""))),
-        "error": None, "attempts": 1})
-
-
-@schemathesis.hook
-def after_network_error(context, case, request):
-    if _CURRENT["exchanges"] is None:
-        return
-    from .api import SEQUENCE
-
-    body = case.body if not isinstance(case.body, bytes) else None
-    _CURRENT["exchanges"].append({
-        "seq": next(SEQUENCE), "operation": case.operation.definition.raw.get("operationId")
-        or operation_of(case.method, case.formatted_path), "method": case.method.upper(),
-        "path": case.formatted_path, "model": body.get("model") if isinstance(body, dict) else None,
-        "authorization_sent": "Authorization" in request.headers, "request": _short(body),
-        "status": None, "response": None, "error": "network error (no answer)", "attempts": 1})
 
 
 # ------------------------------------------------------------------------- fixtures
@@ -229,7 +189,10 @@ def pytest_runtest_makereport(item, call):
                 operation, model = failing["operation"], failing.get("model") or model
         else:
             state = "not checked"
-        message = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else str(exc or "")
+            if isinstance(exc, NotChecked) and exc.operation:
+                operation, model = exc.operation, exc.model or model
+        message = getattr(exc, "reason", None) or (
+            str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else str(exc or ""))
     else:
         message = _failure_message(report)
         if client is None and exc is not None:

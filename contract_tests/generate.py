@@ -24,7 +24,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-#: the contract; CONTRACT_OPENAPI_DIR points the suite at another copy (the stand-in tests use one
+#: the contract; CONTRACT_OPENAPI_DIR (or --openapi-dir) points the suite at another copy (the stand-in tests use one
 #: whose x-rules mark some rules confirmed)
 OPENAPI = Path(os.environ.get("CONTRACT_OPENAPI_DIR") or Path(__file__).resolve().parent.parent / "openapi")
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -35,6 +35,19 @@ FORMAT_SAMPLES = {
     "image-data-url": ["data:image/png;base64," + PNG_B64, "data:image/jpeg;base64," + JPEG_B64],
 }
 PROMPT_ALPHABET = st.characters(codec="utf-8", categories=["L", "N", "Zs", "P"], exclude_characters="\x00")
+
+
+def use_openapi(directory: str | Path) -> None:
+    """Read the contract from another copy of openapi/ (e.g. one whose x-rules mark other rules
+    confirmed). The suite's --openapi-dir."""
+    global OPENAPI
+    OPENAPI = Path(directory)
+    for cached in (document, validator):
+        cached.cache_clear()
+    from . import evidence
+
+    for cached in (evidence.rules, evidence.known_differences, evidence._param_rules):
+        cached.cache_clear()
 
 
 @cache
@@ -148,21 +161,38 @@ def plan(strategy: st.SearchStrategy, count: int) -> list[Any]:
     """A fixed, deterministic list of `count` examples of `strategy`, drawn without calling anything.
 
     Tests that bill run over such a plan instead of under `@given`: no shrinking, no replay of a
-    failing example, no extra examples, so the calls made are exactly the calls planned.
+    failing example, no extra examples, so the calls made are exactly the calls planned. Five times
+    as many candidates are drawn and the plan keeps, greedily, those that bring parameter values
+    not yet planned (Hypothesis's first draws are the simplest ones).
     """
     from hypothesis import HealthCheck, Phase, given, settings
 
     drawn: list[Any] = []
 
-    @settings(max_examples=count, derandomize=True, database=None, phases=[Phase.generate], deadline=None,
+    @settings(max_examples=count * 5, derandomize=True, database=None, phases=[Phase.generate], deadline=None,
               suppress_health_check=list(HealthCheck))
     @given(strategy)
     def collect(value):
-        if len(drawn) < count and value not in drawn:
+        if value not in drawn:
             drawn.append(value)
 
     collect()
-    return drawn
+
+    def traits(value: Any) -> set[str]:
+        if not isinstance(value, dict):
+            return {repr(value)}
+        return {f"{k}={v!r}" if isinstance(v, (str, int, float, bool)) and len(repr(v)) < 40 else k
+                for k, v in value.items()}
+
+    chosen: list[Any] = []
+    seen: set[str] = set()
+    pool = list(drawn)
+    while pool and len(chosen) < count:
+        best = max(pool, key=lambda v: len(traits(v) - seen))
+        pool.remove(best)
+        chosen.append(best)
+        seen |= traits(best)
+    return chosen
 
 
 def default_of(name: str, schema_name: str, prop: str) -> Any:

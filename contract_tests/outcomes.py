@@ -46,9 +46,11 @@ class Incident(pytest.skip.Exception):
 class NotChecked(pytest.skip.Exception):
     """Budget, or a target that cannot do this (no control plane, no second key)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, operation: str | None = None, model: str | None = None) -> None:
         super().__init__(f"not checked: {reason}", allow_module_level=False)
         self.reason = reason
+        self.operation = operation
+        self.model = model
 
 
 def known(reason: str, *, rule: str | None = None, difference: str | None = None,
@@ -60,5 +62,6 @@ def incident(reason: str, *, exchange: dict[str, Any] | None = None) -> NoReturn
     raise Incident(reason, exchange=exchange)
 
 
-def not_checked(reason: str) -> NoReturn:
-    raise NotChecked(reason)
+def not_checked(reason: str, *, operation: str | None = None, model: str | None = None) -> NoReturn:
+    """`operation` and `model`: where the check would have been, when no call was made to show it."""
+    raise NotChecked(reason, operation=operation, model=model)

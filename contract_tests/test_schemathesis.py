@@ -7,13 +7,18 @@ import base64
 
 import pytest
 import schemathesis
+from hypothesis import reject
 from hypothesis import strategies as st
 from jsonschema.exceptions import best_match
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
+from . import (
+    exchanges,  # noqa: F401 - registers the hooks that record exchanges
+    generate,
+)
 from .api import BILLABLE_OPERATIONS
-from .generate import FORMAT_SAMPLES, OPENAPI, schemas, validator
+from .generate import FORMAT_SAMPLES, schemas, validator
 from .outcomes import not_checked
 from .target import Target
 
@@ -23,11 +28,15 @@ PNG = base64.b64decode(FORMAT_SAMPLES["image-base64"][0])
 schemathesis.openapi.media_type("image/png", st.just(PNG))
 
 
+#: jobs a run must be allowed before Schemathesis generates valid (billable) requests
+POSITIVE_BUDGET = 50
+
+
 def load(target: Target, name: str):
     if target.app is not None:
         schema = schemathesis.openapi.from_asgi(f"/__mock/openapi/{name}.json", target.app)
     else:
-        schema = schemathesis.openapi.from_path(str(OPENAPI / f"{name}.yaml"))
+        schema = schemathesis.openapi.from_path(str(generate.OPENAPI / f"{name}.yaml"))
         schema.config.update(base_url=target.base_url)
     # The key goes with each call (explicit auth), so ignored_auth probes with no key and a wrong key
     # of its own; generated bearer values would only be valid-looking noise.
@@ -39,7 +48,7 @@ def load(target: Target, name: str):
     # answer (RFC 9110), not a rejection of valid data.
     accept = schema.config.checks.positive_data_acceptance
     accept.expected_statuses = [*accept.expected_statuses, "416"]
-    if not target.budget.allows(50):
+    if not target.budget.allows(POSITIVE_BUDGET):
         # Every accepted create costs a generation: without a budget, only requests that must be
         # rejected are generated (free), and operations on ids that do not exist.
         schema.config.generation.update(modes=["negative"])
@@ -112,8 +121,10 @@ def validate(case, target: Target) -> None:
     if billable and _negative(case):
         # A generated negative case is no documented rule with confirmed evidence: a server that
         # accepts it would bill a job. The rule tests send the confirmed breaking requests.
+        if target.budget.allows(POSITIVE_BUDGET):
+            reject()  # positive cases are generated too: drop this one, keep going
         not_checked("Schemathesis's negative cases of a billable operation are not sent to a live target "
-                    "(a server that accepts one bills a job)")
+                    "(a server that accepts one bills a job)", operation=case.operation.definition.raw.get("operationId"))
     if billable:
         target.budget.spend(f"Schemathesis {case.operation.label}")
     answered: list[int] = []
