@@ -33,8 +33,8 @@ def pytest_addoption(parser):
                     help="seconds between status polls (default 15 with --base-url, as the docs advise)")
     group.addoption("--job-timeout", type=float, default=None,
                     help="seconds a job may take before it is reported as never finishing (default 600 live)")
-    group.addoption("--profile", choices=["fast", "deep"], default="fast",
-                    help="how many generated examples (fast: make test's ~1 minute; deep: many more)")
+    group.addoption("--profile", choices=["smoke", "fast", "deep"], default="fast",
+                    help="generated examples per test (smoke: 3, a quick look; fast: 12, make test's; deep: 150)")
     group.addoption("--report-dir", default="reports", help="where drift.md / drift.json go")
     group.addoption("--drift-report", action="store_true",
                     help="write the drift report even without --base-url")

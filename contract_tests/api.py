@@ -242,7 +242,19 @@ class Api:
     def create_ok(self, body: dict[str, Any], **kwargs) -> dict[str, Any]:
         response = self.create(body, **kwargs)
         assert response.status_code == 200, f"create {body.get('model')} answered {response.status_code}: {response.text[:300]}"
-        return response.json()
+        return self.shaped(response.json())
+
+    def shaped(self, job: Any) -> Any:
+        """The job, checked against its model's response shape in the spec."""
+        from .generate import video_shape_error
+
+        if isinstance(job, dict) and job.get("object") == "video":
+            check, rule = self.check, self.rule
+            self.checking("schema")
+            error = video_shape_error(job)
+            assert error is None, error
+            self.checking(check or "", rule)
+        return job
 
     def get(self, video_id: str, **kwargs) -> httpx.Response:
         return self.send("GET", f"/v1/videos/{video_id}", **kwargs)
@@ -276,6 +288,7 @@ class Api:
             assert job.get("status") in known_statuses(), (
                 f"unknown status {job.get('status')!r} for {video_id} (the spec allows {known_statuses()}); "
                 "openai-python's poll helper stops on it")
+            self.shaped(job)
             if job.get("status") in TERMINAL:
                 return job
             if self.target.out_of_time():

@@ -20,12 +20,15 @@ _COMMON = dict(deadline=None, derandomize=True, database=None, suppress_health_c
                print_blob=True)
 settings.register_profile("fast", max_examples=12, **_COMMON)
 settings.register_profile("deep", max_examples=150, **_COMMON)
+settings.register_profile("smoke", max_examples=3, **_COMMON)
 # Against a live target every call may bill: no shrinking, no replay from a database, no targeted
 # phase; Schemathesis's examples are a fixed, derandomized plan (the suite's own tests use
 # generate.plan, which never replays a failing example).
 settings.register_profile("fast-live", max_examples=12, phases=[Phase.explicit, Phase.generate],
                           report_multiple_bugs=False, **_COMMON)
 settings.register_profile("deep-live", max_examples=150, phases=[Phase.explicit, Phase.generate],
+                          report_multiple_bugs=False, **_COMMON)
+settings.register_profile("smoke-live", max_examples=3, phases=[Phase.explicit, Phase.generate],
                           report_multiple_bugs=False, **_COMMON)
 
 _REPORT = pytest.StashKey[DriftReport]()

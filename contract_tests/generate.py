@@ -348,6 +348,20 @@ def violations(name: str, schema_name: str) -> list[Violation]:
     return out
 
 
+def video_shape_error(item: dict[str, Any]) -> str | None:
+    """What is wrong with a video object for its model's shape (SoraVideo or GatewayVideo), said
+    precisely (Schemathesis reports the spec's if/then/else only as 'not valid under any')."""
+    from jsonschema.exceptions import best_match
+
+    sora = set(schemas("aihubmix")["SoraModel"]["enum"])
+    shape = "SoraVideo" if item.get("model") in sora else "GatewayVideo"
+    error = best_match(validator("aihubmix", shape).iter_errors(item))
+    if error is None:
+        return None
+    where = "/".join(str(p) for p in error.absolute_path)
+    return f"{shape} (model {item.get('model')}): {error.message}" + (f" at {where}" if where else "")
+
+
 # ------------------------------------------------------------------------------------ oracle
 def expected_render(name: str, variant: str, body: dict[str, Any]) -> tuple[int, int, int]:
     """What the spec's `x-render` says this request renders at: (width, height, seconds).

@@ -96,9 +96,9 @@ def describe(config, items) -> tuple[str, dict[str, Any]]:
     if budget is None and live:
         budget = 0
     examples = settings().max_examples
-    ctx = {"examples": examples, "lifecycle_examples": 2 if examples <= 12 else 12,
+    ctx = {"examples": examples, "lifecycle_examples": 12 if examples > 12 else 2,
            "schemathesis_positive": budget is None or budget >= 50,
-           "stateful": 0 if (budget is not None and budget < 30) else 25 * 6}
+           "stateful": 0 if (budget is not None and budget < 30) else (200 if examples > 12 else 25) * 6}
     planned: list[tuple[str, int]] = []
     may_bill: list[tuple[str, str]] = []
     remix_source = False

@@ -45,7 +45,7 @@ def test_lifecycle_properties_over_the_valid_space(api, keyed, target, variant):
     references, extras): a few per variant in the fast profile, many in the deep one."""
     from .test_model_rules import run_examples
 
-    examples = 2 if settings.get_current_profile_name() == "fast" else 12
+    examples = 12 if settings.get_current_profile_name().startswith("deep") else 2
     run_examples(target, generate.valid("aihubmix", variant), lambda body: check_job(api, variant, body), examples)
 
 

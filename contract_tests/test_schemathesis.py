@@ -9,7 +9,6 @@ import pytest
 import schemathesis
 from hypothesis import reject
 from hypothesis import strategies as st
-from jsonschema.exceptions import best_match
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
@@ -18,7 +17,7 @@ from . import (
     generate,
 )
 from .api import BILLABLE_OPERATIONS
-from .generate import FORMAT_SAMPLES, schemas, validator
+from .generate import FORMAT_SAMPLES, video_shape_error
 from .outcomes import not_checked
 from .target import Target
 
@@ -83,9 +82,6 @@ def no_server_error_but_documented_501(ctx, response, case):
     return True
 
 
-SORA_MODELS = set(schemas("aihubmix")["SoraModel"]["enum"])
-
-
 @schemathesis.check
 def video_shape_by_model(ctx, response, case):
     """Each video has the shape its model calls for (SoraVideo or GatewayVideo), said precisely:
@@ -96,10 +92,8 @@ def video_shape_by_model(ctx, response, case):
     items = data.get("data") if isinstance(data, dict) and data.get("object") == "list" else [data]
     for item in items or []:
         if isinstance(item, dict) and item.get("object") == "video":
-            shape = "SoraVideo" if item.get("model") in SORA_MODELS else "GatewayVideo"
-            error = best_match(validator("aihubmix", shape).iter_errors(item))
-            where = "/".join(str(p) for p in error.absolute_path) if error else ""
-            assert error is None, f"{shape} (model {item.get('model')}): {error.message}" + (f" at {where}" if where else "")
+            error = video_shape_error(item)
+            assert error is None, error
     return True
 
 
@@ -193,5 +187,5 @@ def test_aihubmix_stateful_links(aihubmix_schema, target):
                                    transport_kwargs=kwargs or None, recorder=getattr(self, "recorder", None))
 
     profile = settings.get_current_profile_name()
-    Machine.run(settings=settings(max_examples=25 if profile == "fast" else 200, stateful_step_count=6,
+    Machine.run(settings=settings(max_examples=200 if profile.startswith("deep") else 25, stateful_step_count=6,
                                   deadline=None, derandomize=True, database=None))
