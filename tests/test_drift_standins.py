@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,14 +143,49 @@ def evidence_copy(tmp_path_factory) -> Path:
     return directory
 
 
+#: stand-in runs at once (each a forked pytest; most of a run is waiting on the server or the CPU)
+PARALLEL = 3
+
+
+@pytest.fixture(scope="module")
+def runs(request, tmp_path_factory, evidence_copy):
+    """Every run this module's selected tests need, started at once (PARALLEL at a time), chains
+    (plan then run; the baseline's four runs) in order. A test waits for its own."""
+    base = tmp_path_factory.mktemp("standins")
+    wanted = {item.originalname for item in request.session.items if item.module is request.module}
+    cases = {item.callspec.params["name"] for item in request.session.items
+             if item.module is request.module and item.originalname == "test_suite_reports_the_drift"}
+    confirmed = ["--openapi-dir", str(evidence_copy)]
+    jobs = {
+        "baseline": (_baseline_runs, base / "baseline"),
+        "lax": (_lax_runs, base / "lax", confirmed),
+        "faithful": (run_suite, "faithful", base / "faithful", FAITHFUL_SELECTION),
+        "flaky": (run_suite, "flaky", base / "flaky", FAITHFUL_SELECTION),
+        "balance": (run_suite, "balance", base / "balance", [f"{CT}/test_semantics.py"]),
+        "veo_portrait": (run_suite, "veo_portrait", base / "veo_portrait",
+                         [f"{CT}/test_model_rules.py", "-k", "test_valid_requests_are_accepted_and_echoed and Veo31"]),
+    }
+    users = {"baseline": "test_baseline_new_then_resolved", "lax": "test_lax_server_bills_no_more_than_planned",
+             "faithful": "test_faithful_mock_conforms", "flaky": "test_flaky_server_passes",
+             "balance": "test_balance_run_out_is_an_incident_not_drift",
+             "veo_portrait": "test_known_difference_is_known_and_passes"}
+    pool = ThreadPoolExecutor(PARALLEL)
+    futures = {key: pool.submit(*job) for key, job in jobs.items() if users[key] in wanted}
+    for name in CASES:
+        if name in cases:
+            futures[name] = pool.submit(run_suite, name, base / name, [*CASES[name][0], *confirmed])
+    yield {key: future for key, future in futures.items()}
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _show(name: str, run: Run) -> None:
     print(f"\n===== stand-in {name}: exit {run.code} =====\n{run.report}")  # make drift-demo shows these
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_suite_reports_the_drift(name, tmp_path, evidence_copy):
-    args, expected = CASES[name]
-    run = run_suite(name, tmp_path, [*args, "--openapi-dir", str(evidence_copy)])
+def test_suite_reports_the_drift(name, runs):
+    expected = CASES[name][1]
+    run = runs[name].result()
     _show(name, run)
     assert run.code == 1, f"the suite did not notice the {name} drift (exit {run.code}):\n{run.report}\n{run.output[-2000:]}"
     assert run.report.startswith("# Contract drift report: DRIFTED")
@@ -159,17 +195,20 @@ def test_suite_reports_the_drift(name, tmp_path, evidence_copy):
     assert "3c68746d" not in run.report, "a text body shown as hex"
 
 
-def test_faithful_mock_conforms(tmp_path):
-    run = run_suite("faithful", tmp_path, [f"{CT}/test_semantics.py", f"{CT}/test_lifecycle.py",
-                                           "-k", "test_semantics or (test_job_lifecycle_and_content and Sora)"])
+FAITHFUL_SELECTION = [f"{CT}/test_semantics.py", f"{CT}/test_lifecycle.py",
+                      "-k", "test_semantics or (test_job_lifecycle_and_content and Sora)"]
+
+
+def test_faithful_mock_conforms(runs):
+    run = runs["faithful"].result()
     _show("faithful", run)
     assert run.code == 0, run.report + run.output[-2000:]
     assert run.report.startswith("# Contract drift report: CONFORMS")
     assert run.summary["counts"]["drift"] == 0 and run.summary["counts"]["conforms"] > 20
 
 
-def test_balance_run_out_is_an_incident_not_drift(tmp_path):
-    run = run_suite("balance", tmp_path, [f"{CT}/test_semantics.py"])
+def test_balance_run_out_is_an_incident_not_drift(runs):
+    run = runs["balance"].result()
     _show("balance", run)
     assert run.code == 3, f"exit {run.code}, wanted 3 (incidents):\n{run.report}\n{run.output[-2000:]}"
     assert run.summary["verdict"] == "incident"
@@ -182,9 +221,8 @@ def test_balance_run_out_is_an_incident_not_drift(tmp_path):
     assert run.jobs == 0
 
 
-def test_flaky_server_passes(tmp_path):
-    run = run_suite("flaky", tmp_path, [f"{CT}/test_semantics.py", f"{CT}/test_lifecycle.py",
-                                        "-k", "test_semantics or (test_job_lifecycle_and_content and Sora)"])
+def test_flaky_server_passes(runs):
+    run = runs["flaky"].result()
     _show("flaky", run)
     assert run.counts.get("GET", 0) >= 16, f"too few reads to meet the faults: {run.counts}"
     assert run.code == 0, f"exit {run.code}:\n{run.report}\n{run.output[-3000:]}"
@@ -192,9 +230,8 @@ def test_flaky_server_passes(tmp_path):
     assert run.summary["counts"]["conforms"] > 20
 
 
-def test_known_difference_is_known_and_passes(tmp_path):
-    run = run_suite("veo_portrait", tmp_path, [f"{CT}/test_model_rules.py", "-k",
-                                               "test_valid_requests_are_accepted_and_echoed and Veo31"])
+def test_known_difference_is_known_and_passes(runs):
+    run = runs["veo_portrait"].result()
     _show("veo_portrait", run)
     assert run.code == 0, f"exit {run.code}:\n{run.report}\n{run.output[-2000:]}"
     assert run.summary["verdict"] == "conforms" and run.summary["counts"]["drift"] == 0
@@ -209,10 +246,17 @@ LAX_SELECTION = [f"{CT}/test_model_rules.py", f"{CT}/test_semantics.py", "-k",
                  "or test_no_key_is_401 or test_content_before_completion"]
 
 
-def test_lax_server_bills_no_more_than_planned(tmp_path, evidence_copy):
-    budget = 2
-    options = ["--openapi-dir", str(evidence_copy)]
-    plan = run_suite("lax", tmp_path / "plan", LAX_SELECTION, *options, "--plan", budget=budget)
+LAX_BUDGET = 2
+
+
+def _lax_runs(directory: Path, options: list[str]) -> tuple[Run, Run]:
+    plan = run_suite("lax", directory / "plan", LAX_SELECTION, *options, "--plan", budget=LAX_BUDGET)
+    return plan, run_suite("lax", directory / "run", LAX_SELECTION, *options, budget=LAX_BUDGET)
+
+
+def test_lax_server_bills_no_more_than_planned(runs):
+    budget = LAX_BUDGET
+    plan, run = runs["lax"].result()
     assert plan.code == 0 and plan.jobs == 0, plan.output[-2000:]
     worst = int(re.search(r"worst case: (\d+) billable", plan.output).group(1))
     may_bill = int(re.search(r"wrongly accepts them: (\d+)", plan.output).group(1))
@@ -220,7 +264,6 @@ def test_lax_server_bills_no_more_than_planned(tmp_path, evidence_copy):
     confirmed_listed = plan.output.count("(confirmed)")
     assert confirmed_listed == 3, plan.output  # SORA-SECONDS twice, VEO-SIZE once
 
-    run = run_suite("lax", tmp_path / "run", LAX_SELECTION, *options, budget=budget)
     _show("lax", run)
     assert run.code == 1 and run.summary["verdict"] == "drift", run.report
     assert any(d["rule"] == "SORA-SECONDS" for d in run.summary["drifts"])
@@ -232,19 +275,24 @@ def test_lax_server_bills_no_more_than_planned(tmp_path, evidence_copy):
     assert any("already accepted" in n["message"] for n in run.summary["not_checked"]), run.report
 
 
-def test_baseline_new_then_resolved(tmp_path):
+def _baseline_runs(tmp_path: Path) -> tuple[Run, ...]:
     selection = [f"{CT}/test_semantics.py", "-k", "test_no_key_is_401"]
     clean = run_suite("faithful", tmp_path / "1", selection)
-    assert clean.code == 0 and clean.summary["drift_ids"] == []
     drifted = run_suite("forget_auth", tmp_path / "2", selection, "--baseline", str(tmp_path / "1" / "drift.json"))
+    again = run_suite("forget_auth", tmp_path / "3", selection, "--baseline", str(tmp_path / "2" / "drift.json"),
+                      "--fail-on", "new")
+    resolved = run_suite("faithful", tmp_path / "4", selection, "--baseline", str(tmp_path / "2" / "drift.json"))
+    return clean, drifted, again, resolved
+
+
+def test_baseline_new_then_resolved(runs):
+    clean, drifted, again, resolved = runs["baseline"].result()
+    assert clean.code == 0 and clean.summary["drift_ids"] == []
     assert drifted.code == 1
     assert drifted.summary["new"] and drifted.summary["resolved"] == [] and drifted.summary["persisting"] == []
     assert drifted.report.startswith("# Contract drift report: DRIFTED\n\n**Since the baseline**")
     assert "- new: createVideo · sora-2 · auth-required" in drifted.report
-    again = run_suite("forget_auth", tmp_path / "3", selection, "--baseline", str(tmp_path / "2" / "drift.json"),
-                      "--fail-on", "new")
     assert again.code == 0, "--fail-on new: the same drift as the baseline does not fail the run"
     assert again.summary["persisting"] == drifted.summary["new"] and again.summary["new"] == []
-    resolved = run_suite("faithful", tmp_path / "4", selection, "--baseline", str(tmp_path / "2" / "drift.json"))
     assert resolved.code == 0
     assert resolved.summary["resolved"] == drifted.summary["new"] and resolved.summary["new"] == []
