@@ -70,7 +70,9 @@ def check_job(api, variant: str, body: dict) -> None:
         seconds = int(final["seconds"])
     else:
         api.checking("dimensions")
-        assert (final["width"], final["height"], final["duration"]) == (width, height, seconds)
+        assert (final["width"], final["height"], final["duration"]) == (width, height, seconds), (
+            f"the finished job says {final['width']}x{final['height']} {final['duration']}s, "
+            f"the spec says {width}x{height} {seconds}s")
         if final.get("completed_at") is not None and final.get("created") is not None:
             assert final["completed_at"] >= final["created"]
         if final.get("expires_at") is not None and final.get("created") is not None:
