@@ -254,7 +254,7 @@ def pytest_sessionfinish(session, exitstatus):
     target: Target | None = getattr(config, "_contract_target", None)
     label = target.label if target else (config.getoption("base_url") or "mock")
     billing = {"created": target.budget.spent if target else 0,
-               "budget": config.getoption("max_billable_jobs", None) if target and target.live else None,
+               "budget": target.budget.limit if target else None,
                "unplanned": target.budget.unplanned if target else 0}
     billing["total"] = billing["created"] + billing["unplanned"]
     baseline_path = config.getoption("baseline", None)

@@ -33,6 +33,9 @@ class Budget:
     accepted_breaking: set = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def __post_init__(self) -> None:
+        self.limit = self.left  # the budget the run started with (None: unlimited)
+
     def allows(self, jobs: int) -> bool:
         return self.left is None or self.left >= jobs
 
