@@ -76,6 +76,11 @@ def _param_rules() -> dict[tuple[str, str], str]:
     return out
 
 
+def rule_of_parameter(model: str, parameter: str) -> str | None:
+    """The x-rule of one parameter of a model's request variant."""
+    return _param_rules().get((model, parameter))
+
+
 def rules_of_request(model: str | None, body: Any) -> list[str]:
     """The rules of the parameters a request sent (for matching a known difference)."""
     if not model or not isinstance(body, dict):
