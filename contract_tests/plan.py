@@ -108,7 +108,7 @@ def describe(config, items) -> tuple[str, dict[str, Any]]:
         if name in BREAKING:
             rule, model, body = _breaking(params)
             remix_source |= name == "test_documented_breaking_remix_is_rejected"
-            if not live or evidence.is_confirmed(rule):
+            if evidence.is_confirmed(rule):
                 may_bill.append((item.nodeid, f"rule {rule} ({evidence.production_status(rule)}), {model}: "
                                               f"{str(body)[:160]}"))
             elif budget is None or budget > 0:

@@ -59,7 +59,7 @@ def send_breaking(api, target, rule: str | None, model: str | None, send):
     if not target.budget.may_send_breaking(rule, model):
         not_checked(f"a request breaking {rule} for {model} was already accepted (and billed) this run; "
                     "no further one is sent")
-    billable = not confirmed and target.live
+    billable = not confirmed  # a server may accept it: a job is reserved first
     if billable and not target.budget.allows(1):
         known(f"rule {rule}: production's rejection is unconfirmed (x-rules), so the breaking request was "
               "not sent: a server that accepts it would bill a job (raise --max-billable-jobs to send it)",
