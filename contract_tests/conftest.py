@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import httpx
@@ -45,6 +46,7 @@ def pytest_configure(config):
     live = bool(config.getoption("base_url", None))
     settings.load_profile(f"{profile}-live" if live else profile)
     config.stash[_REPORT] = DriftReport()
+    config._contract_started = time.monotonic()
     config.addinivalue_line("markers", "contract(operation, model): the operation and model a test is about")
 
 
@@ -85,10 +87,8 @@ def control(target: Target) -> Target:
 def _remember_target(target: Target, request):
     request.config._contract_target = target
     seconds = request.config.getoption("max_run_seconds", None)
-    if seconds:
-        import time
-
-        target.deadline = time.monotonic() + float(seconds)
+    if seconds is not None:  # counted from the start of the run
+        target.deadline = request.config._contract_started + float(seconds)
     return target
 
 

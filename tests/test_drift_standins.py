@@ -162,12 +162,15 @@ def runs(request, tmp_path_factory, evidence_copy):
         "faithful": (run_suite, "faithful", base / "faithful", FAITHFUL_SELECTION),
         "flaky": (run_suite, "flaky", base / "flaky", FAITHFUL_SELECTION),
         "balance": (run_suite, "balance", base / "balance", [f"{CT}/test_semantics.py"]),
+        "time_limit": (run_suite, "faithful", base / "time_limit", [f"{CT}/test_semantics.py"],
+                       "--max-run-seconds", "0.001"),
         "veo_portrait": (run_suite, "veo_portrait", base / "veo_portrait",
                          [f"{CT}/test_model_rules.py", "-k", "test_valid_requests_are_accepted_and_echoed and Veo31"]),
     }
     users = {"baseline": "test_baseline_new_then_resolved", "lax": "test_lax_server_bills_no_more_than_planned",
              "faithful": "test_faithful_mock_conforms", "flaky": "test_flaky_server_passes",
              "balance": "test_balance_run_out_is_an_incident_not_drift",
+             "time_limit": "test_run_time_limit",
              "veo_portrait": "test_known_difference_is_known_and_passes"}
     pool = ThreadPoolExecutor(PARALLEL)
     futures = {key: pool.submit(*job) for key, job in jobs.items() if users[key] in wanted}
@@ -241,6 +244,15 @@ def test_known_difference_is_known_and_passes(runs):
     assert "K-VEO-PORTRAIT" in run.report
 
 
+def test_run_time_limit(runs):
+    """Past --max-run-seconds no test starts: each is `not checked`, and that fails nothing."""
+    run = runs["time_limit"].result()
+    assert run.code == 0, run.report + run.output[-2000:]
+    counts = run.summary["counts"]
+    assert counts["not checked"] >= 20 and counts["conforms"] + counts["drift"] + counts["incident"] == 0
+    assert "time limit" in run.report and run.jobs == 0
+
+
 LAX_SELECTION = [f"{CT}/test_model_rules.py", f"{CT}/test_semantics.py", "-k",
                  "(test_documented_breaking_create_is_rejected and (SORA-SECONDS or VEO-SIZE or SORA-SIZE)) "
                  "or test_no_key_is_401 or test_content_before_completion"]
@@ -265,6 +277,7 @@ def test_lax_server_bills_no_more_than_planned(runs):
     assert confirmed_listed == 3, plan.output  # SORA-SECONDS twice, VEO-SIZE once
 
     _show("lax", run)
+    print(f"lax: {run.jobs} jobs created; budget {budget}, worst case planned {worst}, billing {run.summary['billable_jobs']}")
     assert run.code == 1 and run.summary["verdict"] == "drift", run.report
     assert any(d["rule"] == "SORA-SECONDS" for d in run.summary["drifts"])
     assert run.jobs <= worst, f"{run.jobs} jobs created, the plan's worst case was {worst}:\n{plan.output}"
