@@ -194,12 +194,17 @@ def run_examples(target, strategy, check, count: int | None = None) -> None:
 
 
 @pytest.mark.parametrize("item", [pytest.param(i, id=i["source"]) for i in seeds.seed_requests("create")])
-def test_seed_examples_over_http(api, keyed, item):
+def test_seed_examples_over_http(api, keyed, target, item):
     body = item["body"]
     data, files = seeds.split_multipart(body)
-    response = api.create(data, files=files, multipart=item.get("multipart", False),
-                          billable=item["expect"] == "accept")
+
+    def send(billable):
+        return api.create(data, files=files, multipart=item.get("multipart", False), billable=billable)
+
     if item["expect"] == "accept":
+        api.checking("accepted")
+        response = send(True)
         assert response.status_code == 200, f"{item['source']} was rejected: {response.text[:400]}"
     else:
+        response = send_breaking(api, target, item.get("rule"), data.get("model"), send)
         assert_rejected(response, None, why=f"{item['source']} ({item.get('note')})")
