@@ -220,7 +220,7 @@ class Api:
                headers: dict[str, str] | None = None, auth: bool = True) -> httpx.Response:
         """POST /v1/videos. `billable=False` for a request that must be rejected (free)."""
         if billable:
-            self.target.budget.spend(f"create {body.get('model')}")
+            self.target.budget.spend(f"create {body.get('model')}", "createVideo", body.get("model"))
         model = body.get("model") if isinstance(body, dict) else None
         # An incident (no answer, or the gateway's state) keeps a reserved job counted: billed or not,
         # the run cannot tell.
@@ -268,7 +268,7 @@ class Api:
 
     def remix(self, video_id: str, prompt: str, billable: bool = True, **kwargs) -> httpx.Response:
         if billable:
-            self.target.budget.spend("remix")
+            self.target.budget.spend("remix", "remixVideo")
         response = self.send("POST", f"/v1/videos/{video_id}/remix", json={"prompt": prompt}, **kwargs)
         self._account(billable, response, None)
         return response
@@ -302,7 +302,7 @@ class Api:
     # -- APIMart ---------------------------------------------------------------------------------
     def apimart_create(self, body: dict[str, Any], billable: bool = True, **kwargs) -> httpx.Response:
         if billable:
-            self.target.budget.spend(f"apimart {body.get('model')}")
+            self.target.budget.spend(f"apimart {body.get('model')}", "apimartCreateGeneration", body.get("model"))
         response = self.send("POST", "/v1/videos/generations", json=body, model=body.get("model"), **kwargs)
         self._account(billable, response, body.get("model"))
         return response

@@ -185,6 +185,8 @@ def pytest_runtest_makereport(item, call):
         if isinstance(exc, Known):
             state, rule = "known", exc.rule or rule
             difference = exc.difference
+            if exc.operation and not pairs:
+                operation, model = exc.operation, exc.model or model
         elif isinstance(exc, Incident):
             state = "incident"
             failing = exc.exchange or failing
@@ -192,7 +194,7 @@ def pytest_runtest_makereport(item, call):
                 operation, model = failing["operation"], failing.get("model") or model
         else:
             state = "not checked"
-            if isinstance(exc, NotChecked) and exc.operation:
+            if isinstance(exc, NotChecked) and exc.operation and not pairs:
                 operation, model = exc.operation, exc.model or model
         message = getattr(exc, "reason", None) or (
             str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else str(exc or ""))

@@ -26,9 +26,11 @@ class Known(pytest.skip.Exception):
     """A recorded difference or an unconfirmed rule: shown as `known`, does not fail the run."""
 
     def __init__(self, reason: str, *, rule: str | None = None, difference: str | None = None,
-                 evidence: list[str] | None = None) -> None:
+                 evidence: list[str] | None = None, operation: str | None = None, model: str | None = None) -> None:
         super().__init__(f"known: {reason}", allow_module_level=False)
         self.reason = reason
+        self.operation = operation
+        self.model = model
         self.rule = rule
         self.difference = difference
         self.evidence = evidence or []
@@ -54,8 +56,9 @@ class NotChecked(pytest.skip.Exception):
 
 
 def known(reason: str, *, rule: str | None = None, difference: str | None = None,
-          evidence: list[str] | None = None) -> NoReturn:
-    raise Known(reason, rule=rule, difference=difference, evidence=evidence)
+          evidence: list[str] | None = None, operation: str | None = None, model: str | None = None) -> NoReturn:
+    """`operation` and `model`: where, when no call was made to show it."""
+    raise Known(reason, rule=rule, difference=difference, evidence=evidence, operation=operation, model=model)
 
 
 def incident(reason: str, *, exchange: dict[str, Any] | None = None) -> NoReturn:

@@ -39,12 +39,13 @@ class Budget:
     def allows(self, jobs: int) -> bool:
         return self.left is None or self.left >= jobs
 
-    def spend(self, what: str) -> None:
+    def spend(self, what: str, operation: str | None = None, model: str | None = None) -> None:
         from .outcomes import not_checked
 
         with self._lock:
             if self.left is not None and self.left <= 0:
-                not_checked(f"needs a billable job ({what}); the budget is spent: raise --max-billable-jobs")
+                not_checked(f"needs a billable job ({what}); the budget is spent: raise --max-billable-jobs",
+                            operation=operation, model=model)
             if self.left is not None:
                 self.left -= 1
             self.spent += 1

@@ -43,7 +43,7 @@ def assert_rejected(response, param: str | None, *, why: str) -> None:
         assert wanted & named, f"{why}: the error names {sorted(named) or 'no field'}, not {param!r}: {error}"
 
 
-def send_breaking(api, target, rule: str | None, model: str | None, send):
+def send_breaking(api, target, rule: str | None, model: str | None, send, operation: str = "createVideo"):
     """Send a request that breaks `rule`, as billing allows.
 
     A live target is sent a breaking request for free only where production's rejection is confirmed
@@ -58,12 +58,12 @@ def send_breaking(api, target, rule: str | None, model: str | None, send):
     confirmed = evidence.is_confirmed(rule)
     if not target.budget.may_send_breaking(rule, model):
         not_checked(f"a request breaking {rule} for {model} was already accepted (and billed) this run; "
-                    "no further one is sent")
+                    "no further one is sent", operation=operation, model=model)
     billable = not confirmed  # a server may accept it: a job is reserved first
     if billable and not target.budget.allows(1):
         known(f"rule {rule}: production's rejection is unconfirmed (x-rules), so the breaking request was "
               "not sent: a server that accepts it would bill a job (raise --max-billable-jobs to send it)",
-              rule=rule)
+              rule=rule, operation=operation, model=model)
     response = send(billable)
     if 200 <= response.status_code < 300 and not confirmed:
         known(f"rule {rule}: accepted by the target; production's rejection is unconfirmed (x-rules)", rule=rule)
@@ -87,7 +87,8 @@ def test_documented_breaking_create_is_rejected(api, keyed, target, item):
 def test_documented_breaking_apimart_request_is_rejected(api, keyed, target, item):
     model = item["body"].get("model")
     response = send_breaking(api, target, item["rule"], model,
-                             lambda billable: api.apimart_create(item["body"], billable=billable))
+                             lambda billable: api.apimart_create(item["body"], billable=billable),
+                             operation="apimartCreateGeneration")
     assert_rejected(response, item.get("param"), why=f"rule {item['rule']}")
     assert isinstance(response.json()["error"].get("code"), int), "APIMart error codes are integers (api-facts)"
 
@@ -112,7 +113,7 @@ def test_documented_breaking_remix_is_rejected(api, target, completed_sora, item
         api._account(billable, response, "sora-2")
         return response
 
-    response = send_breaking(api, target, item["rule"], "sora-2", send)
+    response = send_breaking(api, target, item["rule"], "sora-2", send, operation="remixVideo")
     assert_rejected(response, item.get("param"), why=f"rule {item['rule']}")
 
 
@@ -132,7 +133,8 @@ def test_generated_violation_is_rejected(api, keyed, target, spec, violation):
     """One request per constraint of every model of both dialects, each breaking only that one."""
     create = api.create if spec == "aihubmix" else api.apimart_create
     response = send_breaking(api, target, violation.rule, violation.body.get("model"),
-                             lambda billable: create(violation.body, billable=billable))
+                             lambda billable: create(violation.body, billable=billable),
+                             operation="createVideo" if spec == "aihubmix" else "apimartCreateGeneration")
     assert_rejected(response, violation.param, why=f"{violation.what} of {violation.param} (rule {violation.rule})")
 
 
