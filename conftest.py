@@ -36,11 +36,28 @@ def pytest_addoption(parser):
                     help="seconds between status polls (default 15 with --base-url, as the docs advise)")
     group.addoption("--job-timeout", type=float, default=None,
                     help="seconds a job may take before it is reported as never finishing (default 600 live)")
-    group.addoption("--profile", choices=["fast", "deep"], default="fast",
-                    help="how many generated examples (fast: make test's ~1 minute; deep: many more)")
+    group.addoption("--profile", choices=["smoke", "fast", "deep"], default="fast",
+                    help="generated examples per test (smoke: 3, a quick look; fast: 12, make test's; deep: 150)")
     group.addoption("--report-dir", default="reports", help="where drift.md / drift.json go")
     group.addoption("--drift-report", action="store_true",
                     help="write the drift report even without --base-url")
+    group.addoption("--baseline", default=None, metavar="PATH",
+                    help="a previous drift.json: the report lists new, resolved and persisting drifts")
+    group.addoption("--fail-on", choices=["any", "new"], default="any",
+                    help="exit 1 on any drift (default), or only on drift the --baseline did not have")
+    group.addoption("--plan", action="store_true",
+                    help="print every call that may bill and the worst-case total; make no call (exit 0)")
+    group.addoption("--openapi-dir", default=None, metavar="DIR",
+                    help="read the contract from this copy of openapi/ (e.g. with other x-rules evidence)")
+    group.addoption("--max-run-seconds", type=float, default=None,
+                    help="run-level time limit: tests not started by then are reported as not checked")
+
+
+def pytest_configure(config):
+    if config.getoption("openapi_dir", None):
+        from contract_tests import generate
+
+        generate.use_openapi(config.getoption("openapi_dir"))
 
 
 @pytest.fixture(scope="session")

@@ -3,14 +3,65 @@ drift report what it sent and what came back."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
 
+from .outcomes import incident, not_checked
 from .target import Target
+
+OPERATIONS = [
+    ("POST", r"^/v1/videos$", "createVideo"),
+    ("GET", r"^/v1/videos$", "listVideos"),
+    ("POST", r"^/v1/videos/generations$", "apimartCreateGeneration"),
+    ("GET", r"^/v1/videos/[^/]+$", "retrieveVideo"),
+    ("DELETE", r"^/v1/videos/[^/]+$", "deleteVideo"),
+    ("GET", r"^/v1/videos/[^/]+/content$", "downloadVideoContent"),
+    ("POST", r"^/v1/videos/[^/]+/remix$", "remixVideo"),
+    ("GET", r"^/v1/tasks/[^/]+$", "apimartGetTask"),
+]
+#: orders exchanges across clients (and Schemathesis's), so the one that failed is the last
+SEQUENCE = itertools.count()
+#: operations whose success creates a job somebody pays for
+BILLABLE_OPERATIONS = {"createVideo", "remixVideo", "apimartCreateGeneration"}
+
+
+def operation_of(method: str, path: str) -> str:
+    """The spec's operationId of a request, from its own method and path."""
+    path = path.split("?")[0]
+    for verb, pattern, name in OPERATIONS:
+        if verb == method.upper() and re.match(pattern, path):
+            return name
+    return f"{method.upper()} {path}"
+
+
+def incident_reason(status: int, text: str) -> str | None:
+    """Why an answer is the gateway's state rather than the API's contract, or None.
+
+    Classified by status and message text (production's errors carry no `code`): balance, a model the
+    key may not use, throttling, outages and gateway errors. Such answers say nothing about drift.
+    """
+    low = text.lower()
+    if status == 403 and ("balance" in low or "quota" in low):
+        return "the key's balance ran out (403)"
+    if status == 403 and ("permission" in low or "not allowed" in low or "not authorized" in low):
+        return "the key may not use this model (403)"
+    if status == 429:
+        return "throttled (429)"
+    if status == 503 and "incorrect model id" in low:
+        return "the model id is unknown to the gateway or not permitted for the key (503)"
+    if status == 503:
+        return "service unavailable or rate limited by the provider (503)"
+    if status in (502, 504):
+        return f"gateway error ({status})"
+    if status == 500 and ("channel" in low or "upstream" in low):
+        return "no channel available for the model (500)"
+    return None
 
 TERMINAL = ("completed", "failed")
 
@@ -26,25 +77,42 @@ class Exchange:
     method: str
     path: str
     request: Any
-    status: int
+    status: int | None
     response: Any
     model: str | None = None
+    #: whether an Authorization header went with the request
+    auth: bool = True
+    #: a transport error instead of an answer
+    error: str | None = None
+    attempts: int = 1
+    seq: int = field(default_factory=lambda: next(SEQUENCE))
 
     def as_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "path": self.path, "request": self.request, "status": self.status,
-                "response": self.response, "model": self.model}
+        return {"seq": self.seq, "operation": operation_of(self.method, self.path), "method": self.method, "path": self.path,
+                "model": self.model, "authorization_sent": self.auth, "request": self.request,
+                "status": self.status, "response": self.response, "error": self.error, "attempts": self.attempts}
+
+
+def excerpt(content: bytes, ctype: str) -> Any:
+    """A body as the report shows it: JSON as JSON, printable bytes as text (whatever the declared
+    type), and only real binary as its size and first bytes in hex."""
+    if "json" in ctype:
+        try:
+            return json.loads(content)
+        except ValueError:
+            pass
+    try:
+        text = content[:2000].decode("utf-8")
+        if text.isprintable() or all(c.isprintable() or c in "\r\n\t" for c in text):
+            return text[:500] if not ctype.startswith(("video/", "image/")) else \
+                {"content-type": ctype, "bytes": len(content), "text": text[:300]}
+    except UnicodeDecodeError:
+        pass
+    return {"content-type": ctype, "bytes": len(content), "starts": content[:12].hex()}
 
 
 def _excerpt(response: httpx.Response) -> Any:
-    ctype = response.headers.get("content-type", "")
-    if "json" in ctype:
-        try:
-            return response.json()
-        except ValueError:
-            pass
-    if ctype.startswith(("video/", "image/")) or not ctype.startswith(("text", "application")):
-        return {"content-type": ctype, "bytes": len(response.content), "starts": response.content[:12].hex()}
-    return response.text[:500]
+    return excerpt(response.content, response.headers.get("content-type", ""))
 
 
 def flatten(body: dict[str, Any]) -> list[tuple[str, str]]:
@@ -93,11 +161,60 @@ class Api:
         out.update(extra or {})
         return out
 
+    #: what the test is checking now: the report's `check`, and the rule it is about
+    check: str | None = None
+    rule: str | None = None
+
+    def checking(self, check: str, rule: str | None = None) -> None:
+        """Name what the next assertions check (the drift's identity in the report)."""
+        self.check, self.rule = check, rule
+
     def send(self, method: str, path: str, *, model: str | None = None, record_body: Any = None,
-             auth: bool = True, headers: dict[str, str] | None = None, **kwargs) -> httpx.Response:
-        response = self.target.client.request(method, path, headers=self.headers(headers, auth), **kwargs)
-        self.log.append(Exchange(method, path, _short(record_body if record_body is not None else kwargs.get("json")),
-                                 response.status_code, _short(_excerpt(response)), model))
+             auth: bool = True, headers: dict[str, str] | None = None, faults: bool = False,
+             **kwargs) -> httpx.Response:
+        """One exchange, recorded. GET (and DELETE, idempotent by the spec) are retried on transport
+        errors and on 429/503 after their Retry-After (bounded); a POST is retried only when the
+        connection was never made, since a POST that reached the server may have billed a job.
+        An answer that is the gateway's state (balance, throttling, outage) or a transport error that
+        outlasts the retries ends the test as an `incident`, with this exchange. `faults=True` for a
+        test that asks for such an answer on purpose."""
+        target = self.target
+        if target.out_of_time():
+            not_checked("the run's time limit (--max-run-seconds) was reached")
+        idempotent = method.upper() in ("GET", "HEAD", "DELETE")
+        sent = record_body if record_body is not None else kwargs.get("json")
+        if model is None and isinstance(sent, dict) and isinstance(sent.get("model"), str):
+            model = sent["model"]  # the model is the request's own
+        body = _short(sent)
+        sent_auth = bool(auth and self.key) or bool(headers and "Authorization" in headers)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = target.client.request(method, path, headers=self.headers(headers, auth), **kwargs)
+            except httpx.TransportError as exc:
+                never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+                if (idempotent or never_sent) and attempt < target.max_attempts and not target.out_of_time():
+                    continue
+                exchange = Exchange(method, path, body, None, None, model, sent_auth,
+                                    f"{type(exc).__name__}: {exc}", attempt)
+                self.log.append(exchange)
+                incident(f"transport error on {method} {path} after {attempt} attempt(s): {type(exc).__name__}: {exc}",
+                         exchange=exchange.as_dict())
+            if (idempotent and not faults and response.status_code in (429, 503)
+                    and attempt < target.max_attempts and not target.out_of_time()):
+                target.sleep(target.retry_after(response))
+                continue
+            break
+        exchange = Exchange(method, path, body, response.status_code, _short(_excerpt(response)), model,
+                            sent_auth, None, attempt)
+        self.log.append(exchange)
+        if not faults:
+            reason = incident_reason(response.status_code, response.text[:2000])
+            if reason is None and response.status_code == 401 and auth and self.key:
+                reason = "the run's own key was rejected (401)"
+            if reason:
+                incident(f"{reason} on {method} {path}", exchange=exchange.as_dict())
         return response
 
     # -- operations --------------------------------------------------------------------------
@@ -105,22 +222,41 @@ class Api:
                headers: dict[str, str] | None = None, auth: bool = True) -> httpx.Response:
         """POST /v1/videos. `billable=False` for a request that must be rejected (free)."""
         if billable:
-            self.target.budget.spend(f"create {body.get('model')}")
+            self.target.budget.spend(f"create {body.get('model')}", "createVideo", body.get("model"))
         model = body.get("model") if isinstance(body, dict) else None
+        # An incident (no answer, or the gateway's state) keeps a reserved job counted: billed or not,
+        # the run cannot tell.
         if multipart or files:
             content, ctype = multipart_body(body, files)
             response = self.send("POST", "/v1/videos", content=content, model=model, record_body=body, auth=auth,
                                  headers={**(headers or {}), "Content-Type": ctype})
         else:
             response = self.send("POST", "/v1/videos", json=body, model=model, headers=headers, auth=auth)
-        if not billable and response.status_code == 200:
-            self.target.budget.unplanned += 1
+        self._account(billable, response, model)
         return response
+
+    def _account(self, billable: bool, response: httpx.Response, model: str | None) -> None:
+        if billable and response.status_code >= 400:
+            self.target.budget.refund()
+        if not billable and 200 <= response.status_code < 300:
+            self.target.budget.surprise(self.rule, model)
 
     def create_ok(self, body: dict[str, Any], **kwargs) -> dict[str, Any]:
         response = self.create(body, **kwargs)
         assert response.status_code == 200, f"create {body.get('model')} answered {response.status_code}: {response.text[:300]}"
-        return response.json()
+        return self.shaped(response.json())
+
+    def shaped(self, job: Any) -> Any:
+        """The job, checked against its model's response shape in the spec."""
+        from .generate import video_shape_error
+
+        if isinstance(job, dict) and job.get("object") == "video":
+            check, rule = self.check, self.rule
+            self.checking("schema")
+            error = video_shape_error(job)
+            assert error is None, error
+            self.checking(check or "", rule)
+        return job
 
     def get(self, video_id: str, **kwargs) -> httpx.Response:
         return self.send("GET", f"/v1/videos/{video_id}", **kwargs)
@@ -134,8 +270,10 @@ class Api:
 
     def remix(self, video_id: str, prompt: str, billable: bool = True, **kwargs) -> httpx.Response:
         if billable:
-            self.target.budget.spend("remix")
-        return self.send("POST", f"/v1/videos/{video_id}/remix", json={"prompt": prompt}, **kwargs)
+            self.target.budget.spend("remix", "remixVideo")
+        response = self.send("POST", f"/v1/videos/{video_id}/remix", json={"prompt": prompt}, **kwargs)
+        self._account(billable, response, None)
+        return response
 
     def list(self, **params) -> httpx.Response:
         return self.send("GET", "/v1/videos", params=params)
@@ -152,8 +290,12 @@ class Api:
             assert job.get("status") in known_statuses(), (
                 f"unknown status {job.get('status')!r} for {video_id} (the spec allows {known_statuses()}); "
                 "openai-python's poll helper stops on it")
+            self.shaped(job)
             if job.get("status") in TERMINAL:
                 return job
+            if self.target.out_of_time():
+                not_checked(f"the run's time limit (--max-run-seconds) was reached while {video_id} was "
+                            f"{job.get('status')!r}")
             if waited >= self.target.job_timeout:
                 pytest.fail(f"job {video_id} did not finish within {self.target.job_timeout:.0f} s "
                             f"(last status {job.get('status')!r}, progress {job.get('progress')!r})")
@@ -162,10 +304,9 @@ class Api:
     # -- APIMart ---------------------------------------------------------------------------------
     def apimart_create(self, body: dict[str, Any], billable: bool = True, **kwargs) -> httpx.Response:
         if billable:
-            self.target.budget.spend(f"apimart {body.get('model')}")
+            self.target.budget.spend(f"apimart {body.get('model')}", "apimartCreateGeneration", body.get("model"))
         response = self.send("POST", "/v1/videos/generations", json=body, model=body.get("model"), **kwargs)
-        if not billable and response.status_code == 200:
-            self.target.budget.unplanned += 1
+        self._account(billable, response, body.get("model"))
         return response
 
     def apimart_task(self, task_id: str, **kwargs) -> httpx.Response:

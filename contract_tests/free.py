@@ -80,7 +80,8 @@ class Source:
         except httpx.HTTPError as exc:
             if urlsplit(url).netloc == urlsplit(self.base_url).netloc:
                 self.down = f"{self.label} was unreachable earlier in this run ({type(exc).__name__}: {exc})"
-            incident(f"GET {url}: {type(exc).__name__}: {exc}", exchange={"method": "GET", "url": url})
+            incident(f"GET {url}: {type(exc).__name__}: {exc}",
+                     exchange={"method": "GET", "url": url, "error": f"{type(exc).__name__}: {exc}"})
         text = response.text
         exchange = {"method": "GET", "url": url, "status": response.status_code, "body": text[:500]}
         if response.status_code == 429 or response.status_code >= 500:

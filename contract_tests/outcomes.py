@@ -26,9 +26,11 @@ class Known(pytest.skip.Exception):
     """A recorded difference or an unconfirmed rule: shown as `known`, does not fail the run."""
 
     def __init__(self, reason: str, *, rule: str | None = None, difference: str | None = None,
-                 evidence: list[str] | None = None) -> None:
+                 evidence: list[str] | None = None, operation: str | None = None, model: str | None = None) -> None:
         super().__init__(f"known: {reason}", allow_module_level=False)
         self.reason = reason
+        self.operation = operation
+        self.model = model
         self.rule = rule
         self.difference = difference
         self.evidence = evidence or []
@@ -37,28 +39,37 @@ class Known(pytest.skip.Exception):
 class Incident(pytest.skip.Exception):
     """The run could not check (outage, throttling, balance, own key rejected, transport error)."""
 
-    def __init__(self, reason: str, *, exchange: dict[str, Any] | None = None) -> None:
+    def __init__(self, reason: str, *, exchange: dict[str, Any] | None = None, operation: str | None = None,
+                 model: str | None = None) -> None:
         super().__init__(f"incident: {reason}", allow_module_level=False)
         self.reason = reason
         self.exchange = exchange
+        self.operation = operation
+        self.model = model
 
 
 class NotChecked(pytest.skip.Exception):
     """Budget, or a target that cannot do this (no control plane, no second key)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, operation: str | None = None, model: str | None = None) -> None:
         super().__init__(f"not checked: {reason}", allow_module_level=False)
         self.reason = reason
+        self.operation = operation
+        self.model = model
 
 
 def known(reason: str, *, rule: str | None = None, difference: str | None = None,
-          evidence: list[str] | None = None) -> NoReturn:
-    raise Known(reason, rule=rule, difference=difference, evidence=evidence)
+          evidence: list[str] | None = None, operation: str | None = None, model: str | None = None) -> NoReturn:
+    """`operation` and `model`: where, when no call was made to show it."""
+    raise Known(reason, rule=rule, difference=difference, evidence=evidence, operation=operation, model=model)
 
 
-def incident(reason: str, *, exchange: dict[str, Any] | None = None) -> NoReturn:
-    raise Incident(reason, exchange=exchange)
+def incident(reason: str, *, exchange: dict[str, Any] | None = None, operation: str | None = None,
+             model: str | None = None) -> NoReturn:
+    """`operation` and `model`: where, when no exchange shows it."""
+    raise Incident(reason, exchange=exchange, operation=operation, model=model)
 
 
-def not_checked(reason: str) -> NoReturn:
-    raise NotChecked(reason)
+def not_checked(reason: str, *, operation: str | None = None, model: str | None = None) -> NoReturn:
+    """`operation` and `model`: where the check would have been, when no call was made to show it."""
+    raise NotChecked(reason, operation=operation, model=model)

@@ -16,24 +16,54 @@ KEY_B = "sk-contract-bob"
 
 @dataclass
 class Budget:
-    """Jobs the run may still create; None is unlimited. Shared by every test of the session."""
+    """Jobs the run may still create; None is unlimited. Shared by every test of the session.
+
+    Every call that may create a job goes through here, whatever the server answers:
+    - a planned billable call (`spend`) takes one job from the budget before it is sent;
+    - a request that must be rejected is free, but a server that wrongly accepts it bills a job:
+      `surprise` counts it, and `may_send_breaking` stops sending breaking requests for that rule
+      and model after the first such acceptance.
+    """
 
     left: int | None
     spent: int = 0
     #: jobs created by requests that should have been rejected (a lax server bills them anyway)
     unplanned: int = 0
+    #: (rule, model) pairs a server accepted although they must be rejected
+    accepted_breaking: set = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.limit = self.left  # the budget the run started with (None: unlimited)
 
     def allows(self, jobs: int) -> bool:
         return self.left is None or self.left >= jobs
 
-    def spend(self, what: str) -> None:
+    def spend(self, what: str, operation: str | None = None, model: str | None = None) -> None:
+        from .outcomes import not_checked
+
         with self._lock:
             if self.left is not None and self.left <= 0:
-                pytest.skip(f"needs a billable job ({what}); the budget is spent: raise --max-billable-jobs")
+                not_checked(f"needs a billable job ({what}); the budget is spent: raise --max-billable-jobs",
+                            operation=operation, model=model)
             if self.left is not None:
                 self.left -= 1
             self.spent += 1
+
+    def refund(self) -> None:
+        """A reserved job the server did not create (it rejected the request)."""
+        with self._lock:
+            if self.left is not None:
+                self.left += 1
+            self.spent -= 1
+
+    def surprise(self, rule: str | None, model: str | None) -> None:
+        with self._lock:
+            self.unplanned += 1
+            self.accepted_breaking.add((rule, model))
+
+    def may_send_breaking(self, rule: str | None, model: str | None) -> bool:
+        return (rule, model) not in self.accepted_breaking
 
 
 class Target:
@@ -51,6 +81,11 @@ class Target:
         self.label = label
         self.app = app
         self._control: bool | None = None
+        #: run-level time limit (monotonic seconds), None for none
+        self.deadline: float | None = None
+        #: retries of idempotent calls: attempts in all, and the longest Retry-After honoured
+        self.max_attempts = 4
+        self.max_retry_after = 30.0
 
     @classmethod
     def asgi(cls, app: Any, budget: int | None) -> Target:
@@ -71,6 +106,8 @@ class Target:
 
     def close(self) -> None:
         self.client.close()
+        if getattr(self, "_session", None) is not None:
+            self._session.close()
 
     # -- the control plane: present on the mock, absent in production --------------------------
     @property
@@ -94,6 +131,60 @@ class Target:
         if not self.key:
             pytest.skip("needs an API key: pass --api-key or set AIHUBMIX_API_KEY")
         return self.key
+
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() > self.deadline
+
+    def sleep(self, seconds: float) -> None:
+        """Wait: on a target with a control plane the mock's clock moves, elsewhere real time passes
+        (bounded by `max_retry_after`)."""
+        seconds = max(0.0, min(float(seconds), self.max_retry_after))
+        if seconds == 0:
+            return
+        if self.has_control_plane:
+            self.client.post("/__mock/clock/advance", json={"seconds": seconds})
+        else:
+            time.sleep(seconds)
+
+    def session(self):
+        """A requests session for Schemathesis's calls, with the suite's retry policy: GET, HEAD and
+        DELETE retried on dropped connections and on 429/503 after their Retry-After (bounded);
+        never a POST that may have reached the server."""
+        if getattr(self, "_session", None) is None:
+            import requests
+            from requests.adapters import HTTPAdapter
+            from urllib3.util.retry import Retry
+
+            target = self
+
+            class BoundedRetry(Retry):
+                def get_retry_after(self, response):
+                    seconds = super().get_retry_after(response)
+                    return None if seconds is None else min(seconds, target.max_retry_after)
+
+                def sleep_for_retry(self, response):
+                    seconds = self.get_retry_after(response) if response is not None else None
+                    if seconds:
+                        target.sleep(seconds)
+                        return True
+                    return False
+
+            retry = BoundedRetry(total=self.max_attempts - 1, connect=self.max_attempts - 1,
+                                 read=self.max_attempts - 1, status=self.max_attempts - 1, other=0,
+                                 allowed_methods=frozenset({"GET", "HEAD", "DELETE"}),
+                                 status_forcelist=(429, 503), respect_retry_after_header=True,
+                                 raise_on_status=False, backoff_factor=0)
+            session = requests.Session()
+            session.mount("http://", HTTPAdapter(max_retries=retry))
+            session.mount("https://", HTTPAdapter(max_retries=retry))
+            self._session = session
+        return self._session
+
+    def retry_after(self, response: httpx.Response) -> float:
+        try:
+            return min(float(response.headers.get("retry-after", "1")), self.max_retry_after)
+        except ValueError:
+            return 1.0
 
     def pause(self) -> float:
         """Wait one poll interval: virtual time on the mock, real time elsewhere. Returns the seconds."""

@@ -5,7 +5,7 @@ completed job has sane timestamps and a decodable MP4 of the size and duration i
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import settings
 
 from . import generate
 from .media_check import probe_audio, probe_mp4
@@ -40,23 +40,21 @@ def test_job_lifecycle_and_content(api, keyed, variant):
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANT_MODELS))
-def test_lifecycle_properties_over_the_valid_space(api, keyed, variant):
+def test_lifecycle_properties_over_the_valid_space(api, keyed, target, variant):
     """The same properties for requests drawn from the variant's whole valid space (sizes, durations,
     references, extras): a few per variant in the fast profile, many in the deep one."""
-    examples = 2 if settings.get_current_profile_name() == "fast" else 12
+    from .test_model_rules import run_examples
 
-    @settings(max_examples=examples)
-    @given(generate.valid("aihubmix", variant))
-    def holds(body):
-        check_job(api, variant, body)
-
-    holds()
+    examples = 12 if settings.get_current_profile_name().startswith("deep") else 2
+    run_examples(target, generate.valid("aihubmix", variant), lambda body: check_job(api, variant, body), examples)
 
 
 def check_job(api, variant: str, body: dict) -> None:
     model = body["model"]
+    api.checking("accepted")
     created = api.create_ok(body)
     history = [created]
+    api.checking("lifecycle")
     final = api.wait(created["id"], history=history)
     check_history(history, model)
     assert final["status"] == "completed", f"job failed: {final.get('error')}"
@@ -65,19 +63,26 @@ def check_job(api, variant: str, body: dict) -> None:
         assert final["progress"] == 100
         assert final["completed_at"] >= final["created_at"]
         assert final["expires_at"] > final["created_at"]
-        assert final["size"] == body.get("size", "720x1280") and final["seconds"] == body.get("seconds", "4")
+        api.checking("echo")
+        assert final["size"] == body.get("size", generate.default_of("aihubmix", variant, "size"))
+        assert final["seconds"] == body.get("seconds", generate.default_of("aihubmix", variant, "seconds"))
         width, height = (int(n) for n in final["size"].split("x"))
         seconds = int(final["seconds"])
     else:
-        assert (final["width"], final["height"], final["duration"]) == (width, height, seconds)
+        api.checking("dimensions")
+        assert (final["width"], final["height"], final["duration"]) == (width, height, seconds), (
+            f"the finished job says {final['width']}x{final['height']} {final['duration']}s, "
+            f"the spec says {width}x{height} {seconds}s")
         if final.get("completed_at") is not None and final.get("created") is not None:
             assert final["completed_at"] >= final["created"]
         if final.get("expires_at") is not None and final.get("created") is not None:
             assert final["expires_at"] > final["created"]
+    api.checking("content")
     response = api.content(created["id"])
     assert response.status_code == 200, f"content of a completed job: {response.status_code} {response.text[:200]}"
     assert response.headers["content-type"].startswith("video/mp4")
     got = probe_mp4(response.content)
+    api.checking("dimensions")
     assert got[:2] == (width, height), f"MP4 is {got[0]}x{got[1]}, the job says {width}x{height}"
     assert abs(got[2] - seconds) < 0.5, f"MP4 lasts {got[2]:.2f}s, the job says {seconds}s"
     sound = probe_audio(response.content)

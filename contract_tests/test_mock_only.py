@@ -28,14 +28,14 @@ def test_forced_failure(api, control):
 def test_injected_429_has_retry_after(api, control):
     control.control("POST", "/faults", json={"status": 429, "count": 2, "retry_after": 3, "method": "GET"})
     for _ in range(2):
-        response = api.list()
+        response = api.send("GET", "/v1/videos", faults=True)
         assert response.status_code == 429 and response.headers["retry-after"] == "3"
     assert api.list().status_code == 200
 
 
 @pytest.mark.parametrize("status", [500, 503])
 def test_injected_server_errors(api, control, status):
-    response = api.send("GET", "/v1/videos", headers={"X-Mock-Fault": str(status)})
+    response = api.send("GET", "/v1/videos", headers={"X-Mock-Fault": str(status)}, faults=True)
     assert response.status_code == status and response.json()["error"]["message"]
 
 
@@ -115,7 +115,7 @@ def _production_text(template: str | None, example: dict, **fill: str) -> str:
 def test_named_fault_by_header_answers_production_body(api, control, name):
     status, template, example = FAULTS[name]
     response = api.send("POST", "/v1/videos", headers={"X-Mock-Fault": name},
-                        json={**SORA, "model": "sora-2-pro"})
+                        json={**SORA, "model": "sora-2-pro"}, faults=True)  # asked for: not an incident
     assert response.status_code == status, response.text
     body = response.json()
     assert set(body) == {"error", "type"} and set(body["error"]) == {"message", "type"}, body
@@ -131,7 +131,7 @@ def test_named_fault_queued_by_the_control_plane(api, control):
     control.control("POST", "/faults", json={"fault": "balance", "count": 2, "method": "POST"})
     status, _, example = FAULTS["balance"]
     for _ in range(2):
-        response = api.send("POST", "/v1/videos", json=SORA)
+        response = api.send("POST", "/v1/videos", json=SORA, faults=True)
         assert response.status_code == status
         assert response.json()["error"]["message"].startswith(example["error"]["message"])
     assert api.send("GET", "/v1/videos").status_code == 200  # method-matched: a GET is not taken

@@ -6,22 +6,37 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 
-from . import generate, seeds
-from .outcomes import known
+from . import evidence, generate, seeds
+from .outcomes import known, not_checked
 
 CREATE_VARIANTS = sorted(set(generate.variants("aihubmix", "CreateVideoRequest").values()))
 APIMART_VARIANTS = sorted(set(generate.variants("apimart", "GenerationRequest").values()))
 SORA_MODELS = set(generate.schemas("aihubmix")["SoraModel"]["enum"])
 
 
-def names_field(message: str, param: str) -> bool:
-    """The message names the field: its last name as a whole word, outside a list of the accepted
-    ones (an unknown-parameter error that lists every accepted field names none of them)."""
-    leaf = param.split(",")[0].split(".")[-1].split("[")[0]
-    own = re.split(r";\s*accepted:", message, maxsplit=1)[0]
-    return re.search(rf"(?<![\w-]){re.escape(leaf)}(?![\w-])", own) is not None
+def named_fields(error: dict) -> set[str]:
+    """The fields an error is about, exactly: its `param` (production's gateway sends none,
+    AHM-03..06), the quoted name after "Unknown parameter:", the leading "<field>:" or
+    "<field> is required" of the message, or OpenAI's "… for '<field>'". A list of accepted fields
+    in the message names none of them."""
+    names = {str(error["param"])} if error.get("param") else set()
+    message = error.get("message") or ""
+    names.update(re.findall(r"Unknown parameter:\s*'([^']+)'", message))
+    names.update(re.findall(r"\bfor '([^']+)'", message))
+    lead = re.match(r"\s*([A-Za-z_][\w.\[\],]*)(?:\s*:|\s+is required\b)", message)
+    if lead:
+        names.add(lead.group(1))
+    return {re.sub(r"\[\d*\]", "", part.strip()) for name in names for part in name.split(",")}
+
+
+def names_field(error: dict | str, param: str) -> bool:
+    """The error names the field `param` (or one of a comma-separated list of them) exactly, as
+    named_fields reads it; a bare message is read as an error without `param`."""
+    error = {"message": error} if isinstance(error, str) else error
+    wanted = {re.sub(r"\[\d*\]", "", p.strip()) for p in param.split(",")}
+    return bool(wanted & named_fields(error))
 
 
 def assert_rejected(response, param: str | None, *, why: str) -> None:
@@ -32,16 +47,44 @@ def assert_rejected(response, param: str | None, *, why: str) -> None:
     error = response.json().get("error")
     assert isinstance(error, dict) and isinstance(error.get("message"), str), f"{why}: no error.message in {response.text[:300]}"
     if param:  # production's gateway sends no `param` member (AHM-03..06): the message must name it
-        assert names_field(error["message"], param), f"{why}: the message does not name {param!r}: {error}"
+        assert names_field(error, param), \
+            f"{why}: the error names {sorted(named_fields(error)) or 'no field'}, not {param!r}: {error}"
 
 
-def unconfirmed_and_accepted(response, spec: str, rule: str | None, *, why: str) -> None:
+def unconfirmed_and_accepted(response, rule: str | None, *, why: str) -> None:
     """A breaking request of a rule production is not known to enforce (x-rules production.status
     unconfirmed) may be accepted: the mock does so by default, production may too. Report it as
     `known` instead of failing; confirmed rules stay strict."""
-    if response.status_code < 300 and generate.rule_status(spec, rule) == "unconfirmed":
-        known(f"{why}: accepted ({response.status_code}); production's answer is unconfirmed "
-              f"({response.headers.get('x-mock-unconfirmed-rules') or 'no warning header'})", rule=rule)
+    if response.status_code < 300 and not evidence.is_confirmed(rule):  # (x-rules of either spec)
+        known(f"{why}: accepted by the target ({response.status_code}); production's rejection is unconfirmed "
+              f"(x-rules; {response.headers.get('x-mock-unconfirmed-rules') or 'no warning header'})", rule=rule)
+
+
+def send_breaking(api, target, rule: str | None, model: str | None, send, operation: str = "createVideo"):
+    """Send a request that breaks `rule`, as billing allows.
+
+    A live target is sent a breaking request for free only where production's rejection is confirmed
+    (`x-rules/<rule>/production/status: confirmed`). An unconfirmed rule costs a job from the
+    budget when it is sent (a server may accept it); with no budget left it is not sent and the result
+    is `known` (the rule's production behaviour is recorded as unconfirmed: nothing to check against).
+    A server that accepts an unconfirmed rule's breaking request is `known` too; one that accepts a
+    confirmed rule's is drift, billed and counted, and no further breaking request for that rule and
+    model is sent this run.
+    """
+    api.checking("rejected", rule)
+    confirmed = evidence.is_confirmed(rule)
+    if not target.budget.may_send_breaking(rule, model):
+        not_checked(f"a request breaking {rule} for {model} was already accepted (and billed) this run; "
+                    "no further one is sent", operation=operation, model=model)
+    billable = not confirmed  # a server may accept it: a job is reserved first
+    if billable and not target.budget.allows(1):
+        known(f"rule {rule}: production's rejection is unconfirmed (x-rules), so the breaking request was "
+              "not sent: a server that accepts it would bill a job (raise --max-billable-jobs to send it)",
+              rule=rule, operation=operation, model=model)
+    response = send(billable)
+    if not confirmed:
+        unconfirmed_and_accepted(response, rule, why=f"rule {rule}")
+    return response
 
 
 # ----------------------------------------------------------------- documented breaking requests
@@ -50,16 +93,19 @@ def _documented(group):
 
 
 @pytest.mark.parametrize("item", _documented("create"))
-def test_documented_breaking_create_is_rejected(api, keyed, item):
-    response = api.create(item["body"], billable=False)
-    unconfirmed_and_accepted(response, "aihubmix", item["rule"], why=f"rule {item['rule']}")
+def test_documented_breaking_create_is_rejected(api, keyed, target, item):
+    model = item["body"].get("model")
+    response = send_breaking(api, target, item["rule"], model,
+                             lambda billable: api.create(item["body"], billable=billable))
     assert_rejected(response, item.get("param"), why=f"rule {item['rule']}")
 
 
 @pytest.mark.parametrize("item", _documented("apimart"))
-def test_documented_breaking_apimart_request_is_rejected(api, keyed, item):
-    response = api.apimart_create(item["body"], billable=False)
-    unconfirmed_and_accepted(response, "apimart", item["rule"], why=f"rule {item['rule']}")
+def test_documented_breaking_apimart_request_is_rejected(api, keyed, target, item):
+    model = item["body"].get("model")
+    response = send_breaking(api, target, item["rule"], model,
+                             lambda billable: api.apimart_create(item["body"], billable=billable),
+                             operation="apimartCreateGeneration")
     assert_rejected(response, item.get("param"), why=f"rule {item['rule']}")
     # APM-07: a rejected request's code is the HTTP status (APM-06's "" is the gateway layer's)
     assert response.json()["error"].get("code") in (response.status_code, ""), response.json()
@@ -77,40 +123,44 @@ def completed_sora(target):
 
 
 @pytest.mark.parametrize("item", _documented("remix"))
-def test_documented_breaking_remix_is_rejected(api, completed_sora, item):
-    response = api.send("POST", f"/v1/videos/{completed_sora}/remix", json=item["body"])
+def test_documented_breaking_remix_is_rejected(api, target, completed_sora, item):
+    def send(billable):
+        if billable:
+            target.budget.spend("remix")
+        response = api.send("POST", f"/v1/videos/{completed_sora}/remix", json=item["body"])
+        api._account(billable, response, "sora-2")
+        return response
+
+    response = send_breaking(api, target, item["rule"], "sora-2", send, operation="remixVideo")
     assert_rejected(response, item.get("param"), why=f"rule {item['rule']}")
 
 
 # ----------------------------------------------------------------- generated from the spec
 def _generated():
-    for variant in CREATE_VARIANTS:
-        for violation in generate.violations("aihubmix", variant):
-            model = violation.body.get("model")
-            yield pytest.param(violation, id=f"{variant}-{violation.id}",
-                               marks=pytest.mark.contract(operation="createVideo", model=model))
+    for spec, body_schema, operation in (("aihubmix", "CreateVideoRequest", "createVideo"),
+                                         ("apimart", "GenerationRequest", "apimartCreateGeneration")):
+        for variant in sorted(set(generate.variants(spec, body_schema).values())):
+            for violation in generate.violations(spec, variant):
+                model = violation.body.get("model")
+                yield pytest.param(spec, violation, id=f"{variant}-{violation.id}",
+                                   marks=pytest.mark.contract(operation=operation, model=model))
 
 
-@pytest.mark.parametrize("violation", list(_generated()))
-def test_generated_violation_is_rejected(api, keyed, violation):
-    response = api.create(violation.body, billable=False)
-    why = f"{violation.what} of {violation.param} (rule {violation.rule})"
-    unconfirmed_and_accepted(response, "aihubmix", violation.rule, why=why)
-    assert_rejected(response, violation.param, why=why)
-
-
-@pytest.mark.parametrize("variant", APIMART_VARIANTS)
-def test_generated_apimart_violations_are_rejected(api, keyed, variant):
-    for violation in generate.violations("apimart", variant):
-        response = api.apimart_create(violation.body, billable=False)
-        if response.status_code < 300 and generate.rule_status("apimart", violation.rule) == "unconfirmed":
-            continue  # accepted under an unconfirmed rule (the per-item tests above report these as known)
-        assert_rejected(response, violation.param, why=f"{violation.what} of {violation.param}")
+@pytest.mark.parametrize(("spec", "violation"), list(_generated()))
+def test_generated_violation_is_rejected(api, keyed, target, spec, violation):
+    """One request per constraint of every model of both dialects, each breaking only that one."""
+    create = api.create if spec == "aihubmix" else api.apimart_create
+    response = send_breaking(api, target, violation.rule, violation.body.get("model"),
+                             lambda billable: create(violation.body, billable=billable),
+                             operation="createVideo" if spec == "aihubmix" else "apimartCreateGeneration")
+    assert_rejected(response, violation.param, why=f"{violation.what} of {violation.param} (rule {violation.rule})")
 
 
 # ----------------------------------------------------------------- valid space accepted
-def check_echo(variant: str, body: dict, job: dict) -> None:
+def check_echo(variant: str, body: dict, job: dict, api=None) -> None:
     """The response echoes the request in the family's shape (002:103-131)."""
+    if api is not None:
+        api.checking("echo")
     assert job["object"] == "video"
     assert job["model"] == body["model"]
     assert isinstance(job["id"], str) and job["id"]
@@ -121,44 +171,63 @@ def check_echo(variant: str, body: dict, job: dict) -> None:
     width, height, seconds = generate.expected_render("aihubmix", variant, body)
     if body["model"] in SORA_MODELS:
         assert job["status"] in ("queued", "in_progress")
-        assert job["size"] == body.get("size", "720x1280")
-        assert job["seconds"] == body.get("seconds", "4")
+        assert job["size"] == body.get("size", generate.default_of("aihubmix", variant, "size"))
+        assert job["seconds"] == body.get("seconds", generate.default_of("aihubmix", variant, "seconds"))
     else:
         assert job["status"] in ("in_progress", "completed"), f"{job['status']!r}: queued is Sora-only (002:136)"
+        if api is not None:
+            api.checking("dimensions")
         assert (job["width"], job["height"], job["duration"]) == (width, height, seconds), (
             f"rendered {job['width']}x{job['height']} {job['duration']}s, the spec says {width}x{height} {seconds}s")
 
 
 @pytest.mark.parametrize("variant", CREATE_VARIANTS)
-def test_valid_requests_are_accepted_and_echoed(api, keyed, variant):
-    @given(generate.valid("aihubmix", variant))
+def test_valid_requests_are_accepted_and_echoed(api, keyed, target, variant):
     def accepted(body):
+        api.checking("accepted")
         response = api.create(body)
         assert response.status_code == 200, f"a valid {variant} request was rejected: {response.text[:400]}"
-        check_echo(variant, body, response.json())
+        check_echo(variant, body, response.json(), api)
 
-    accepted()
+    run_examples(target, generate.valid("aihubmix", variant), accepted)
 
 
 @pytest.mark.parametrize("variant", APIMART_VARIANTS)
-def test_valid_apimart_requests_are_accepted(api, keyed, variant):
-    @given(generate.valid("apimart", variant))
+def test_valid_apimart_requests_are_accepted(api, keyed, target, variant):
     def accepted(body):
+        api.checking("accepted")
         response = api.apimart_create(body)
         assert response.status_code == 200, f"a valid {variant} request was rejected: {response.text[:400]}"
         data = response.json()
         assert data["code"] == 200 and data["data"][0]["status"] == "submitted" and data["data"][0]["task_id"]
 
-    accepted()
+    run_examples(target, generate.valid("apimart", variant), accepted)
+
+
+def run_examples(target, strategy, check, count: int | None = None) -> None:
+    """`check` over requests from `strategy`. On a live target (every call may bill): a fixed,
+    deterministic plan of `count` examples (the profile's by default), without shrinking, replay or
+    extra examples, so the jobs created are exactly the jobs planned. In-process: under `@given`."""
+    count = count or settings().max_examples
+    if target.live:
+        for body in generate.plan(strategy, count):
+            check(body)
+        return
+    settings(max_examples=count)(given(strategy)(check))()
 
 
 @pytest.mark.parametrize("item", [pytest.param(i, id=i["source"]) for i in seeds.seed_requests("create")])
-def test_seed_examples_over_http(api, keyed, item):
+def test_seed_examples_over_http(api, keyed, target, item):
     body = item["body"]
     data, files = seeds.split_multipart(body)
-    response = api.create(data, files=files, multipart=item.get("multipart", False),
-                          billable=item["expect"] == "accept")
+
+    def send(billable):
+        return api.create(data, files=files, multipart=item.get("multipart", False), billable=billable)
+
     if item["expect"] == "accept":
+        api.checking("accepted")
+        response = send(True)
         assert response.status_code == 200, f"{item['source']} was rejected: {response.text[:400]}"
     else:
+        response = send_breaking(api, target, item.get("rule"), data.get("model"), send)
         assert_rejected(response, None, why=f"{item['source']} ({item.get('note')})")

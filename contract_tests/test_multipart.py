@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from . import generate, seeds
-from .outcomes import known
-from .test_model_rules import names_field
+from . import evidence, generate, seeds
+from .test_model_rules import assert_rejected, send_breaking
 
 
 @pytest.mark.parametrize("image", ["reference.png", "reference.jpg", "reference.webp"])
@@ -27,12 +26,25 @@ def test_reference_file_part_for_image_to_video(api, keyed):
     assert (response.json()["width"], response.json()["height"]) == (1280, 720)
 
 
-def test_non_image_file_part_is_rejected(api, keyed):
-    response = api.create({"model": "sora-2", "prompt": "p"}, billable=False,
-                          files=[("input_reference", ("notes.png", b"this is not a picture", "image/png"))])
-    if response.status_code < 300 and generate.rule_status("aihubmix", "REFERENCE-FORMAT") == "unconfirmed":
-        known("a non-image file part was accepted; production's answer is unconfirmed", rule="REFERENCE-FORMAT")
-    assert 400 <= response.status_code < 500 and "input_reference" in response.text
+def test_non_image_file_part_is_rejected(api, keyed, target):
+    """A file part is decoded as `{mime_type, data}`: bytes that are no image break `data`'s rule."""
+    rule = _object_member_rule("sora-2", "input_reference", "data")
+    files = [("input_reference", ("notes.png", b"this is not a picture", "image/png"))]
+    response = send_breaking(api, target, rule, "sora-2",
+                             lambda billable: api.create({"model": "sora-2", "prompt": "p"}, billable=billable, files=files))
+    assert_rejected(response, "input_reference.data,input_reference", why=f"a file part that is no image (rule {rule})")
+
+
+def _object_member_rule(model: str, parameter: str, member: str) -> str | None:
+    """The x-rule of `member` in the object form of a parameter (the spec's, not written here)."""
+    variant = generate.variants("aihubmix", "CreateVideoRequest")[model]
+    node = generate.resolve("aihubmix", generate.schemas("aihubmix")[variant]["properties"][parameter])
+    for branch in [node, *node.get("anyOf", []), *node.get("oneOf", [])]:
+        branch = generate.resolve("aihubmix", branch)
+        sub = generate.resolve("aihubmix", branch.get("properties", {}).get(member, {}))
+        if sub.get("x-rule"):
+            return sub["x-rule"]
+    return evidence.rule_of_parameter(model, parameter)
 
 
 def test_text_only_multipart(api, keyed):
@@ -55,13 +67,16 @@ def test_extra_body_fields_in_bracket_notation(api, keyed):
     assert (job["width"], job["height"], job["duration"]) == (480, 864, 6)
 
 
-def test_multipart_rules_are_the_json_rules(api, keyed):
-    response = api.create({"model": "sora-2", "prompt": "p", "seconds": "5"}, multipart=True, billable=False)
-    assert response.status_code == 400 and names_field(response.json()["error"]["message"], "seconds")
-    # (rules production is known to enforce; unconfirmed ones may be accepted, see test_model_rules)
-    response = api.create({"model": "veo-3.1-generate-preview", "prompt": "p", "size": "1024x1024"},
-                          multipart=True, billable=False)
-    assert response.status_code == 400 and names_field(response.json()["error"]["message"], "size")
+@pytest.mark.parametrize(("body", "param"), [
+    ({"model": "sora-2", "prompt": "p", "seconds": "5"}, "seconds"),
+    ({"model": "veo-3.1-generate-preview", "prompt": "p", "size": "1024x1024"}, "size"),
+    ({"model": "doubao-seedance-2-0-260128", "prompt": "p", "generate_audio": "perhaps"}, "generate_audio"),
+])
+def test_multipart_rules_are_the_json_rules(api, keyed, target, body, param):
+    rule = evidence.rule_of_parameter(body["model"], param)
+    response = send_breaking(api, target, rule, body["model"],
+                             lambda billable: api.create(body, multipart=True, billable=billable))
+    assert_rejected(response, param, why=f"multipart {param} (rule {rule})")
 
 
 def test_remix_as_multipart(api, keyed):

@@ -141,6 +141,103 @@ def _lossy_wan_sizes(method, path, status, data):
     return data
 
 
+# ------------------------------------------------------------------ the gateway's state, not drift
+#: production's answer when a key's balance ran out (fixtures/production/samples.json AHM-06)
+BALANCE_BODY = {"error": {"type": "Aihubmix_api_error", "message": "Your account balance is insufficient. "
+                          "Please recharge your account to continue using the API."}}
+CREATES = (("POST", "/v1/videos"), ("POST", "/v1/videos/generations"))
+
+
+class Intercept:
+    """ASGI middleware: `answer(method, path, count, keyed)` may answer a /v1 request itself: a
+    (status, headers, body) tuple, or "drop" to cut the connection after the headers (the client
+    sees the server disconnect, as when a keep-alive connection drops). `count` numbers the
+    requests of that method."""
+
+    def __init__(self, app, answer) -> None:
+        self.app = app
+        self.answer = answer
+        self.state = app.state
+        self.counts: dict[str, int] = {}
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not scope["path"].startswith("/v1"):
+            return await self.app(scope, receive, send)
+        method = scope["method"]
+        self.counts[method] = self.counts.get(method, 0) + 1
+        keyed = any(k.lower() == b"authorization" for k, _ in scope["headers"])
+        verdict = self.answer(method, scope["path"], self.counts[method], keyed)
+        if verdict is None:
+            return await self.app(scope, receive, send)
+        if verdict == "drop":
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")]})
+            await send({"type": "http.response.body", "body": b'{"id":', "more_body": True})
+            raise ConnectionResetError("stand-in: connection dropped")
+        status, headers, body = verdict
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(k.encode(), v.encode()) for k, v in
+                                {**headers, "content-length": str(len(body))}.items()]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _balance(method, path, count, keyed):
+    """Every create with a key answers 403 with production's balance body: the key ran dry."""
+    if keyed and ((method, path) in CREATES or (method == "POST" and path.endswith("/remix"))):
+        return 403, {"content-type": "application/json"}, json.dumps(BALANCE_BODY).encode()
+    return None
+
+
+def _flaky(method, path, count, keyed):
+    """1 read in 8 answers 503 with Retry-After: 0; another 1 in 8 drops the connection."""
+    if method != "GET":
+        return None
+    if count % 8 == 3:
+        body = {"error": {"message": "Rate limited by provider - try again later", "type": "Aihubmix_api_error"}}
+        return 503, {"content-type": "application/json", "retry-after": "0"}, json.dumps(body).encode()
+    if count % 8 == 7:
+        return "drop"
+    return None
+
+
+def _veo_portrait(method, path, status, data):
+    """K-VEO-PORTRAIT (x-known-differences): Veo 3.1 asked for a portrait video reports 1280x720 (the
+    fixed plan of main's spec asks for 1080x1920 and 9:16 4K, no longer for 720p 9:16)."""
+    if isinstance(data, dict) and data.get("model") in ("veo-3.1-generate-preview", "veo-3.1-fast-generate-preview") \
+            and isinstance(data.get("width"), int) and isinstance(data.get("height"), int) \
+            and data["height"] > data["width"]:
+        data["width"], data["height"] = 1280, 720
+    return data
+
+
+def _lax(method, path, headers, body):
+    """Every create is accepted: the body is replaced by a valid one for its model (each a billed job)."""
+    if (method, path) not in CREATES:
+        return headers, body
+    try:
+        data = json.loads(body or b"null")
+    except ValueError:
+        data = None
+    model = data.get("model") if isinstance(data, dict) else None
+    if path == "/v1/videos":
+        data = dict(_AIHUBMIX_MINIMAL.get(model) or _AIHUBMIX_MINIMAL["sora-2"])
+    else:
+        data = {"model": "sora-2-preview", "prompt": "p"}
+    headers = {k: v for k, v in headers.items() if k != "content-type"}
+    headers["content-type"] = "application/json"
+    return headers, json.dumps(data).encode()
+
+
+def _minimal_requests() -> dict[str, dict]:
+    from contract_tests import generate
+
+    return {model: generate.minimal("aihubmix", variant)
+            | {"model": model} for model, variant in generate.variants("aihubmix", "CreateVideoRequest").items()}
+
+
+_AIHUBMIX_MINIMAL: dict[str, dict] = {}
+
+
 STANDINS: dict[str, dict] = {
     "faithful": {},
     "rename_status": {"response": _json_response(_rename_status)},
@@ -151,13 +248,21 @@ STANDINS: dict[str, dict] = {
     "shared_tenancy": {"request": _shared_tenancy},
     "plain_text_errors": {"response": _plain_text_errors},
     "wrong_dimensions": {"response": _json_response(_lossy_wan_sizes)},
+    "balance": {"answer": _balance},
+    "flaky": {"answer": _flaky},
+    "veo_portrait": {"response": _json_response(_veo_portrait)},
+    "lax": {"request": _lax},
 }
 
 
 def standin(name: str):
     """The mock (keys KEY_A and KEY_B, as the suite's targets) with one drift applied."""
     app = create_app(job_seconds=30, keys=[KEY_A, KEY_B])
-    hooks = STANDINS[name]
+    hooks = dict(STANDINS[name])
+    if name == "lax" and not _AIHUBMIX_MINIMAL:
+        _AIHUBMIX_MINIMAL.update(_minimal_requests())
+    if "answer" in hooks:
+        return Intercept(app, hooks.pop("answer"))
     return Rewrite(app, **hooks) if hooks else app
 
 
