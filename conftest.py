@@ -22,35 +22,84 @@ pytest_plugins = ["contract_tests.free_options"]
 
 def pytest_addoption(parser):
     group = parser.getgroup("contract", "AIHubMix video API contract suite")
-    group.addoption("--base-url", default=os.environ.get("AIHUBMIX_BASE_URL"),
-                    help="server to test, without /v1 (env AIHUBMIX_BASE_URL); default: the mock in-process")
-    group.addoption("--api-key", default=os.environ.get("AIHUBMIX_API_KEY"),
-                    help="bearer key for --base-url (env AIHUBMIX_API_KEY)")
-    group.addoption("--api-key-2", default=os.environ.get("AIHUBMIX_API_KEY_2"),
-                    help="a second key, for the isolation tests (env AIHUBMIX_API_KEY_2)")
-    group.addoption("--target", choices=["asgi", "socket"], default="asgi",
-                    help="without --base-url: the mock in-process (asgi) or on a loopback port (socket)")
-    group.addoption("--max-billable-jobs", type=int, default=None,
-                    help="jobs the run may create (default 0 with --base-url: only free calls; unlimited on the mock)")
-    group.addoption("--poll-interval", type=float, default=None,
-                    help="seconds between status polls (default 15 with --base-url, as the docs advise)")
-    group.addoption("--job-timeout", type=float, default=None,
-                    help="seconds a job may take before it is reported as never finishing (default 600 live)")
-    group.addoption("--profile", choices=["smoke", "fast", "deep"], default="fast",
-                    help="generated examples per test (smoke: 3, a quick look; fast: 12, make test's; deep: 150)")
+    group.addoption(
+        "--base-url",
+        default=os.environ.get("AIHUBMIX_BASE_URL"),
+        help="server to test, without /v1 (env AIHUBMIX_BASE_URL); default: the mock in-process",
+    )
+    group.addoption(
+        "--api-key",
+        default=os.environ.get("AIHUBMIX_API_KEY"),
+        help="bearer key for --base-url (env AIHUBMIX_API_KEY)",
+    )
+    group.addoption(
+        "--api-key-2",
+        default=os.environ.get("AIHUBMIX_API_KEY_2"),
+        help="a second key, for the isolation tests (env AIHUBMIX_API_KEY_2)",
+    )
+    group.addoption(
+        "--target",
+        choices=["asgi", "socket"],
+        default="asgi",
+        help="without --base-url: the mock in-process (asgi) or on a loopback port (socket)",
+    )
+    group.addoption(
+        "--max-billable-jobs",
+        type=int,
+        default=None,
+        help="jobs the run may create (default 0 with --base-url: only free calls; unlimited on the mock)",
+    )
+    group.addoption(
+        "--poll-interval",
+        type=float,
+        default=None,
+        help="seconds between status polls (default 15 with --base-url, as the docs advise)",
+    )
+    group.addoption(
+        "--job-timeout",
+        type=float,
+        default=None,
+        help="seconds a job may take before it is reported as never finishing (default 600 live)",
+    )
+    group.addoption(
+        "--profile",
+        choices=["smoke", "fast", "deep"],
+        default="fast",
+        help="generated examples per test (smoke: 3, a quick look; fast: 12, make test's; deep: 150)",
+    )
     group.addoption("--report-dir", default="reports", help="where drift.md / drift.json go")
-    group.addoption("--drift-report", action="store_true",
-                    help="write the drift report even without --base-url")
-    group.addoption("--baseline", default=None, metavar="PATH",
-                    help="a previous drift.json: the report lists new, resolved and persisting drifts")
-    group.addoption("--fail-on", choices=["any", "new"], default="any",
-                    help="exit 1 on any drift (default), or only on drift the --baseline did not have")
-    group.addoption("--plan", action="store_true",
-                    help="print every call that may bill and the worst-case total; make no call (exit 0)")
-    group.addoption("--openapi-dir", default=None, metavar="DIR",
-                    help="read the contract from this copy of openapi/ (e.g. with other x-rules evidence)")
-    group.addoption("--max-run-seconds", type=float, default=None,
-                    help="run-level time limit: tests not started by then are reported as not checked")
+    group.addoption(
+        "--drift-report", action="store_true", help="write the drift report even without --base-url"
+    )
+    group.addoption(
+        "--baseline",
+        default=None,
+        metavar="PATH",
+        help="a previous drift.json: the report lists new, resolved and persisting drifts",
+    )
+    group.addoption(
+        "--fail-on",
+        choices=["any", "new"],
+        default="any",
+        help="exit 1 on any drift (default), or only on drift the --baseline did not have",
+    )
+    group.addoption(
+        "--plan",
+        action="store_true",
+        help="print every call that may bill and the worst-case total; make no call (exit 0)",
+    )
+    group.addoption(
+        "--openapi-dir",
+        default=None,
+        metavar="DIR",
+        help="read the contract from this copy of openapi/ (e.g. with other x-rules evidence)",
+    )
+    group.addoption(
+        "--max-run-seconds",
+        type=float,
+        default=None,
+        help="run-level time limit: tests not started by then are reported as not checked",
+    )
 
 
 def pytest_configure(config):
@@ -64,8 +113,14 @@ def pytest_configure(config):
 def target(request) -> Target:
     opts = request.config.option
     if opts.base_url:
-        tgt = Target.remote(opts.base_url, opts.api_key, opts.api_key_2, budget=opts.max_billable_jobs or 0,
-                            poll_interval=opts.poll_interval, job_timeout=opts.job_timeout)
+        tgt = Target.remote(
+            opts.base_url,
+            opts.api_key,
+            opts.api_key_2,
+            budget=opts.max_billable_jobs or 0,
+            poll_interval=opts.poll_interval,
+            job_timeout=opts.job_timeout,
+        )
         yield tgt
         tgt.close()
         return
@@ -78,9 +133,15 @@ def target(request) -> Target:
         from aihubmix_mock.pytest_plugin import RunningMock
 
         server = RunningMock(app).start()
-        tgt = Target.remote(server.url, KEY_A, KEY_B,
-                            budget=opts.max_billable_jobs, poll_interval=opts.poll_interval or 5,
-                            job_timeout=opts.job_timeout or 600, label="mock over a loopback socket")
+        tgt = Target.remote(
+            server.url,
+            KEY_A,
+            KEY_B,
+            budget=opts.max_billable_jobs,
+            poll_interval=opts.poll_interval or 5,
+            job_timeout=opts.job_timeout or 600,
+            label="mock over a loopback socket",
+        )
         yield tgt
         tgt.close()
         server.stop()

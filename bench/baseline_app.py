@@ -12,10 +12,24 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-VIDEO = {"id": "eyJtb2RlbCI6InNvcmEtMiJ9channel1", "object": "video", "model": "sora-2", "status": "in_progress",
-         "progress": 42, "created_at": 1795255616, "completed_at": None, "expires_at": None, "prompt": "p",
-         "size": "1280x720", "seconds": "4", "remixed_from_video_id": None, "error": None}
-CONTENT = Path(os.environ["BASELINE_CONTENT"]).read_bytes() if os.environ.get("BASELINE_CONTENT") else b"\0" * 1024
+VIDEO = {
+    "id": "eyJtb2RlbCI6InNvcmEtMiJ9channel1",
+    "object": "video",
+    "model": "sora-2",
+    "status": "in_progress",
+    "progress": 42,
+    "created_at": 1795255616,
+    "completed_at": None,
+    "expires_at": None,
+    "prompt": "p",
+    "size": "1280x720",
+    "seconds": "4",
+    "remixed_from_video_id": None,
+    "error": None,
+}
+CONTENT = (
+    Path(os.environ["BASELINE_CONTENT"]).read_bytes() if os.environ.get("BASELINE_CONTENT") else b"\0" * 1024
+)
 
 
 async def health(request: Request) -> Response:
@@ -40,9 +54,11 @@ async def content(request: Request) -> Response:
     return Response(CONTENT, media_type="video/mp4")
 
 
-app = Starlette(routes=[
-    Route("/health", health),
-    Route("/v1/videos", create, methods=["POST"]),
-    Route("/v1/videos/{video_id}", retrieve),
-    Route("/v1/videos/{video_id}/content", content),
-])
+app = Starlette(
+    routes=[
+        Route("/health", health),
+        Route("/v1/videos", create, methods=["POST"]),
+        Route("/v1/videos/{video_id}", retrieve),
+        Route("/v1/videos/{video_id}/content", content),
+    ]
+)

@@ -17,9 +17,20 @@ AUTH = (b"authorization", b"Bearer sk-bench")
 
 
 async def call(app, method: str, path: str, body: bytes = b"", headers=()) -> tuple[int, bytes]:
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-             "headers": [AUTH, (b"host", b"bench"), *headers], "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [AUTH, (b"host", b"bench"), *headers],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
     sent = False
     out: dict = {"body": b""}
 
@@ -50,8 +61,13 @@ async def main(route: str, n: int) -> None:
     await call(app, "GET", f"/v1/videos/{job}/content")
     from urllib3 import encode_multipart_formdata
 
-    mp, mp_type = encode_multipart_formdata([("model", "sora-2"), ("prompt", "p"),
-                                             ("input_reference", ("r.png", (ROOT / "fixtures/reference.png").read_bytes(), "image/png"))])
+    mp, mp_type = encode_multipart_formdata(
+        [
+            ("model", "sora-2"),
+            ("prompt", "p"),
+            ("input_reference", ("r.png", (ROOT / "fixtures/reference.png").read_bytes(), "image/png")),
+        ]
+    )
     requests = {
         "polls": ("GET", f"/v1/videos/{job}", b"", []),
         "create": ("POST", "/v1/videos", json_body, ctype),

@@ -63,6 +63,7 @@ def incident_reason(status: int, text: str) -> str | None:
         return "no channel available for the model (500)"
     return None
 
+
 TERMINAL = ("completed", "failed")
 
 
@@ -88,9 +89,19 @@ class Exchange:
     seq: int = field(default_factory=lambda: next(SEQUENCE))
 
     def as_dict(self) -> dict[str, Any]:
-        return {"seq": self.seq, "operation": operation_of(self.method, self.path), "method": self.method, "path": self.path,
-                "model": self.model, "authorization_sent": self.auth, "request": self.request,
-                "status": self.status, "response": self.response, "error": self.error, "attempts": self.attempts}
+        return {
+            "seq": self.seq,
+            "operation": operation_of(self.method, self.path),
+            "method": self.method,
+            "path": self.path,
+            "model": self.model,
+            "authorization_sent": self.auth,
+            "request": self.request,
+            "status": self.status,
+            "response": self.response,
+            "error": self.error,
+            "attempts": self.attempts,
+        }
 
 
 def excerpt(content: bytes, ctype: str) -> Any:
@@ -104,8 +115,11 @@ def excerpt(content: bytes, ctype: str) -> Any:
     try:
         text = content[:2000].decode("utf-8")
         if text.isprintable() or all(c.isprintable() or c in "\r\n\t" for c in text):
-            return text[:500] if not ctype.startswith(("video/", "image/")) else \
-                {"content-type": ctype, "bytes": len(content), "text": text[:300]}
+            return (
+                text[:500]
+                if not ctype.startswith(("video/", "image/"))
+                else {"content-type": ctype, "bytes": len(content), "text": text[:300]}
+            )
     except UnicodeDecodeError:
         pass
     return {"content-type": ctype, "bytes": len(content), "starts": content[:12].hex()}
@@ -169,9 +183,18 @@ class Api:
         """Name what the next assertions check (the drift's identity in the report)."""
         self.check, self.rule = check, rule
 
-    def send(self, method: str, path: str, *, model: str | None = None, record_body: Any = None,
-             auth: bool = True, headers: dict[str, str] | None = None, faults: bool = False,
-             **kwargs) -> httpx.Response:
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        model: str | None = None,
+        record_body: Any = None,
+        auth: bool = True,
+        headers: dict[str, str] | None = None,
+        faults: bool = False,
+        **kwargs,
+    ) -> httpx.Response:
         """One exchange, recorded. GET (and DELETE, idempotent by the spec) are retried on transport
         errors and on 429/503 after their Retry-After (bounded); a POST is retried only when the
         connection was never made, since a POST that reached the server may have billed a job.
@@ -196,18 +219,35 @@ class Api:
                 never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
                 if (idempotent or never_sent) and attempt < target.max_attempts and not target.out_of_time():
                     continue
-                exchange = Exchange(method, path, body, None, None, model, sent_auth,
-                                    f"{type(exc).__name__}: {exc}", attempt)
+                exchange = Exchange(
+                    method, path, body, None, None, model, sent_auth, f"{type(exc).__name__}: {exc}", attempt
+                )
                 self.log.append(exchange)
-                incident(f"transport error on {method} {path} after {attempt} attempt(s): {type(exc).__name__}: {exc}",
-                         exchange=exchange.as_dict())
-            if (idempotent and not faults and response.status_code in (429, 503)
-                    and attempt < target.max_attempts and not target.out_of_time()):
+                incident(
+                    f"transport error on {method} {path} after {attempt} attempt(s): {type(exc).__name__}: {exc}",
+                    exchange=exchange.as_dict(),
+                )
+            if (
+                idempotent
+                and not faults
+                and response.status_code in (429, 503)
+                and attempt < target.max_attempts
+                and not target.out_of_time()
+            ):
                 target.sleep(target.retry_after(response))
                 continue
             break
-        exchange = Exchange(method, path, body, response.status_code, _short(_excerpt(response)), model,
-                            sent_auth, None, attempt)
+        exchange = Exchange(
+            method,
+            path,
+            body,
+            response.status_code,
+            _short(_excerpt(response)),
+            model,
+            sent_auth,
+            None,
+            attempt,
+        )
         self.log.append(exchange)
         if not faults:
             reason = incident_reason(response.status_code, response.text[:2000])
@@ -218,8 +258,16 @@ class Api:
         return response
 
     # -- operations --------------------------------------------------------------------------
-    def create(self, body: dict[str, Any], *, files=None, multipart: bool = False, billable: bool = True,
-               headers: dict[str, str] | None = None, auth: bool = True) -> httpx.Response:
+    def create(
+        self,
+        body: dict[str, Any],
+        *,
+        files=None,
+        multipart: bool = False,
+        billable: bool = True,
+        headers: dict[str, str] | None = None,
+        auth: bool = True,
+    ) -> httpx.Response:
         """POST /v1/videos. `billable=False` for a request that must be rejected (free)."""
         if billable:
             self.target.budget.spend(f"create {body.get('model')}", "createVideo", body.get("model"))
@@ -228,8 +276,15 @@ class Api:
         # the run cannot tell.
         if multipart or files:
             content, ctype = multipart_body(body, files)
-            response = self.send("POST", "/v1/videos", content=content, model=model, record_body=body, auth=auth,
-                                 headers={**(headers or {}), "Content-Type": ctype})
+            response = self.send(
+                "POST",
+                "/v1/videos",
+                content=content,
+                model=model,
+                record_body=body,
+                auth=auth,
+                headers={**(headers or {}), "Content-Type": ctype},
+            )
         else:
             response = self.send("POST", "/v1/videos", json=body, model=model, headers=headers, auth=auth)
         self._account(billable, response, model)
@@ -243,7 +298,9 @@ class Api:
 
     def create_ok(self, body: dict[str, Any], **kwargs) -> dict[str, Any]:
         response = self.create(body, **kwargs)
-        assert response.status_code == 200, f"create {body.get('model')} answered {response.status_code}: {response.text[:300]}"
+        assert response.status_code == 200, (
+            f"create {body.get('model')} answered {response.status_code}: {response.text[:300]}"
+        )
         return self.shaped(response.json())
 
     def shaped(self, job: Any) -> Any:
@@ -283,28 +340,37 @@ class Api:
         waited = 0.0
         while True:
             response = self.get(video_id)
-            assert response.status_code == 200, f"status poll answered {response.status_code}: {response.text[:300]}"
+            assert response.status_code == 200, (
+                f"status poll answered {response.status_code}: {response.text[:300]}"
+            )
             job = response.json()
             if history is not None:
                 history.append(job)
             assert job.get("status") in known_statuses(), (
                 f"unknown status {job.get('status')!r} for {video_id} (the spec allows {known_statuses()}); "
-                "openai-python's poll helper stops on it")
+                "openai-python's poll helper stops on it"
+            )
             self.shaped(job)
             if job.get("status") in TERMINAL:
                 return job
             if self.target.out_of_time():
-                not_checked(f"the run's time limit (--max-run-seconds) was reached while {video_id} was "
-                            f"{job.get('status')!r}")
+                not_checked(
+                    f"the run's time limit (--max-run-seconds) was reached while {video_id} was "
+                    f"{job.get('status')!r}"
+                )
             if waited >= self.target.job_timeout:
-                pytest.fail(f"job {video_id} did not finish within {self.target.job_timeout:.0f} s "
-                            f"(last status {job.get('status')!r}, progress {job.get('progress')!r})")
+                pytest.fail(
+                    f"job {video_id} did not finish within {self.target.job_timeout:.0f} s "
+                    f"(last status {job.get('status')!r}, progress {job.get('progress')!r})"
+                )
             waited += self.target.pause()
 
     # -- APIMart ---------------------------------------------------------------------------------
     def apimart_create(self, body: dict[str, Any], billable: bool = True, **kwargs) -> httpx.Response:
         if billable:
-            self.target.budget.spend(f"apimart {body.get('model')}", "apimartCreateGeneration", body.get("model"))
+            self.target.budget.spend(
+                f"apimart {body.get('model')}", "apimartCreateGeneration", body.get("model")
+            )
         response = self.send("POST", "/v1/videos/generations", json=body, model=body.get("model"), **kwargs)
         self._account(billable, response, body.get("model"))
         return response

@@ -17,20 +17,36 @@ from .outcomes import Incident, Known, NotChecked, not_checked
 from .report import EXIT_DRIFT, EXIT_INCIDENT, EXIT_OK, DriftReport
 from .target import Target
 
-_COMMON = dict(deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck),
-               print_blob=True)
+_COMMON = dict(
+    deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck), print_blob=True
+)
 settings.register_profile("fast", max_examples=12, **_COMMON)
 settings.register_profile("deep", max_examples=150, **_COMMON)
 settings.register_profile("smoke", max_examples=3, **_COMMON)
 # Against a live target every call may bill: no shrinking, no replay from a database, no targeted
 # phase; Schemathesis's examples are a fixed, derandomized plan (the suite's own tests use
 # generate.plan, which never replays a failing example).
-settings.register_profile("fast-live", max_examples=12, phases=[Phase.explicit, Phase.generate],
-                          report_multiple_bugs=False, **_COMMON)
-settings.register_profile("deep-live", max_examples=150, phases=[Phase.explicit, Phase.generate],
-                          report_multiple_bugs=False, **_COMMON)
-settings.register_profile("smoke-live", max_examples=3, phases=[Phase.explicit, Phase.generate],
-                          report_multiple_bugs=False, **_COMMON)
+settings.register_profile(
+    "fast-live",
+    max_examples=12,
+    phases=[Phase.explicit, Phase.generate],
+    report_multiple_bugs=False,
+    **_COMMON,
+)
+settings.register_profile(
+    "deep-live",
+    max_examples=150,
+    phases=[Phase.explicit, Phase.generate],
+    report_multiple_bugs=False,
+    **_COMMON,
+)
+settings.register_profile(
+    "smoke-live",
+    max_examples=3,
+    phases=[Phase.explicit, Phase.generate],
+    report_multiple_bugs=False,
+    **_COMMON,
+)
 
 _REPORT = pytest.StashKey[DriftReport]()
 _APIS = pytest.StashKey[list]()
@@ -171,8 +187,11 @@ def pytest_runtest_makereport(item, call):
     first = pairs[0][0] if pairs else None
     subject = failing if report.failed or isinstance(exc, Incident) else first
     operation = (marker.kwargs.get("operation") if marker else None) or (subject or {}).get("operation")
-    model = (marker.kwargs.get("model") if marker else None) or (subject or {}).get("model") or next(
-        (e.get("model") for e in [failing, first] if e and e.get("model")), None)
+    model = (
+        (marker.kwargs.get("model") if marker else None)
+        or (subject or {}).get("model")
+        or next((e.get("model") for e in [failing, first] if e and e.get("model")), None)
+    )
     if failing and report.failed:  # the failure is about the exchange that failed, not the marker
         operation, model = failing["operation"], failing.get("model") or model
     rule = client.rule if client else None
@@ -196,8 +215,18 @@ def pytest_runtest_makereport(item, call):
                 operation, model = exc.operation, exc.model or model
             # A recorded difference about the very rule the test breaks, naming the status production
             # answers it with (K-UNKNOWN-MODEL-503: 503 "Incorrect model ID"), is known, not an incident.
-            entry = evidence.match_known(operation, model, rule, check, status=failing.get("status"),
-                                         request=failing.get("request")) if rule and failing else None
+            entry = (
+                evidence.match_known(
+                    operation,
+                    model,
+                    rule,
+                    check,
+                    status=failing.get("status"),
+                    request=failing.get("request"),
+                )
+                if rule and failing
+                else None
+            )
             if entry and entry.get("rule") == rule and entry.get("status") is not None:
                 state, difference = "known", entry["id"]
         else:
@@ -205,7 +234,8 @@ def pytest_runtest_makereport(item, call):
             if isinstance(exc, NotChecked) and exc.operation and not pairs:
                 operation, model = exc.operation, exc.model or model
         message = getattr(exc, "reason", None) or (
-            str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else str(exc or ""))
+            str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else str(exc or "")
+        )
     else:
         message = _failure_message(report)
         if client is None and exc is not None:
@@ -222,8 +252,15 @@ def pytest_runtest_makereport(item, call):
             message = f"{reason}; the check could not be made. {message or ''}"[:4000]
         else:
             request_rules = evidence.rules_of_request(model, (failing or {}).get("request"))
-            entry = evidence.match_known(operation, model, rule, check, request_rules,
-                                         status=(failing or {}).get("status"), request=(failing or {}).get("request"))
+            entry = evidence.match_known(
+                operation,
+                model,
+                rule,
+                check,
+                request_rules,
+                status=(failing or {}).get("status"),
+                request=(failing or {}).get("request"),
+            )
             if entry:
                 state, difference = "known", entry["id"]
                 message = f"{entry['id']}: {entry.get('what', '')} (recorded: {message or ''})"[:4000]
@@ -234,9 +271,18 @@ def pytest_runtest_makereport(item, call):
             report.outcome = "skipped"
             report.longrepr = (str(item.path), item.location[1] or 0, f"{state}: {(message or '')[:500]}")
     nodeid = item.nodeid + (f" [{first['method']} {first['path']}]" if subtest and first else "")
-    item.config.stash[_REPORT].add(nodeid, state, operation=operation, model=model, message=message,
-                                   exchange=failing if state in ("drift", "incident", "known") else None,
-                                   exchanges=count, rule=rule, check=check, difference=difference)
+    item.config.stash[_REPORT].add(
+        nodeid,
+        state,
+        operation=operation,
+        model=model,
+        message=message,
+        exchange=failing if state in ("drift", "incident", "known") else None,
+        exchanges=count,
+        rule=rule,
+        check=check,
+        difference=difference,
+    )
 
 
 def _failure_message(report) -> str:
@@ -248,7 +294,7 @@ def _failure_message(report) -> str:
         text = getattr(report, "longreprtext", "") or str(report.longrepr)
     if "Schemathesis found" in (getattr(report, "longreprtext", "") or ""):
         full = report.longreprtext
-        text = full[full.index("Schemathesis found"):]
+        text = full[full.index("Schemathesis found") :]
         text = "\n".join(line.lstrip(" |") for line in text.splitlines() if line.strip(" |"))
     return text[:4000]
 
@@ -264,9 +310,11 @@ def pytest_sessionfinish(session, exitstatus):
         return
     target: Target | None = getattr(config, "_contract_target", None)
     label = target.label if target else (config.getoption("base_url") or "mock")
-    billing = {"created": target.budget.spent if target else 0,
-               "budget": target.budget.limit if target else None,
-               "unplanned": target.budget.unplanned if target else 0}
+    billing = {
+        "created": target.budget.spent if target else 0,
+        "budget": target.budget.limit if target else None,
+        "unplanned": target.budget.unplanned if target else 0,
+    }
     billing["total"] = billing["created"] + billing["unplanned"]
     baseline_path = config.getoption("baseline", None)
     baseline = None

@@ -50,8 +50,33 @@ def page_url(page: dict[str, Any], docs_url: str | None) -> str:
 
 # ------------------------------------------------------------------------------------ normalising
 class _Text(HTMLParser):
-    BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "section", "table",
-             "ul", "ol", "header", "footer", "article", "main", "nav", "td", "th", "code", "blockquote"}
+    BLOCK = {
+        "p",
+        "div",
+        "br",
+        "li",
+        "tr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "pre",
+        "section",
+        "table",
+        "ul",
+        "ol",
+        "header",
+        "footer",
+        "article",
+        "main",
+        "nav",
+        "td",
+        "th",
+        "code",
+        "blockquote",
+    }
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -90,7 +115,7 @@ def normalise(text: str, content_type: str = "") -> list[str]:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if lines and lines[0].strip() == "---":  # front matter
         end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), 0)
-        lines = lines[end + 1:]
+        lines = lines[end + 1 :]
     out = []
     for line in lines:
         if _FENCE.match(line) or _TABLE_RULE.match(line):
@@ -117,7 +142,7 @@ def key(line: str) -> str:
 @dataclass
 class Snapshot:
     page: str
-    lines: list[str]        # the snapshot's text, line by line (blank lines kept for a seed snapshot)
+    lines: list[str]  # the snapshot's text, line by line (blank lines kept for a seed snapshot)
     seed_lines: list[int | None]  # per line: the seed line it stands for
     #: seed lines with no words (blank, a code fence, a table rule): nothing to anchor, inside a cited range
     wordless: list[int] = field(default_factory=list)
@@ -130,21 +155,36 @@ class Snapshot:
         meta = json.loads((DOCS / f"{page}.lines.json").read_text("utf-8"))
         seed_lines = meta["seed_lines"]
         if len(seed_lines) != len(lines):
-            raise AssertionError(f"fixtures/docs/{page}.lines.json has {len(seed_lines)} entries for {len(lines)} lines")
+            raise AssertionError(
+                f"fixtures/docs/{page}.lines.json has {len(seed_lines)} entries for {len(lines)} lines"
+            )
         return cls(page, lines, seed_lines, meta.get("wordless", []))
 
     @classmethod
     def of_seed(cls, page: str, lines: list[str]) -> Snapshot:
         """A seed taken verbatim: line n stands for seed line n."""
-        wordless = [n for n, line in enumerate(lines, 1) if not key(line) or _FENCE.match(line) or _TABLE_RULE.match(line)]
+        wordless = [
+            n
+            for n, line in enumerate(lines, 1)
+            if not key(line) or _FENCE.match(line) or _TABLE_RULE.match(line)
+        ]
         return cls(page, lines, list(range(1, len(lines) + 1)), wordless)
 
     def save(self, source: str) -> None:
         DOCS.mkdir(parents=True, exist_ok=True)
         (DOCS / f"{self.page}.txt").write_text("\n".join(self.lines) + "\n", "utf-8")
         (DOCS / f"{self.page}.lines.json").write_text(
-            json.dumps({"page": self.page, "source": source, "seed_lines": self.seed_lines,
-                        "wordless": self.wordless}) + "\n", "utf-8")
+            json.dumps(
+                {
+                    "page": self.page,
+                    "source": source,
+                    "seed_lines": self.seed_lines,
+                    "wordless": self.wordless,
+                }
+            )
+            + "\n",
+            "utf-8",
+        )
 
     def keyed(self) -> tuple[list[str], list[int]]:
         """Keys of the non-blank lines, and their indexes in `lines`."""
@@ -159,13 +199,15 @@ class Snapshot:
 
 @dataclass
 class Change:
-    kind: str                 # replaced, removed, inserted
-    seed_lines: list[int]     # seed lines the change is under (for an insertion: its neighbours)
+    kind: str  # replaced, removed, inserted
+    seed_lines: list[int]  # seed lines the change is under (for an insertion: its neighbours)
     old: list[str]
     new: list[str]
 
     def describe(self, page: str) -> str:
-        where = ", ".join(f"{page}:{n}" for n in self.seed_lines) or "a line no rule can cite (not in the seed)"
+        where = (
+            ", ".join(f"{page}:{n}" for n in self.seed_lines) or "a line no rule can cite (not in the seed)"
+        )
         old = " / ".join(self.old)[:200]
         new = " / ".join(self.new)[:200]
         if self.kind == "inserted":
@@ -265,18 +307,26 @@ def unanchored(page: str, snapshot: Snapshot) -> dict[str, list[int]]:
 def _fetch(url: str) -> tuple[str, str]:
     import httpx
 
-    response = httpx.get(url, timeout=30.0, follow_redirects=True,
-                         headers={"Accept": "text/markdown, text/plain, text/html;q=0.5, */*;q=0.1"})
+    response = httpx.get(
+        url,
+        timeout=30.0,
+        follow_redirects=True,
+        headers={"Accept": "text/markdown, text/plain, text/html;q=0.5, */*;q=0.1"},
+    )
     response.raise_for_status()
     return response.text, response.headers.get("content-type", "")
 
 
 def snapshot_command(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m contract_tests.docs_watch snapshot",
-                                     description="Update the docs snapshot in fixtures/docs/.")
+    parser = argparse.ArgumentParser(
+        prog="python -m contract_tests.docs_watch snapshot",
+        description="Update the docs snapshot in fixtures/docs/.",
+    )
     parser.add_argument("--docs-url", help="fetch each page's path from this base URL instead of its own URL")
     parser.add_argument("--page", action="append", help="only this page id (repeatable); default: every page")
-    parser.add_argument("--from-dir", help="take the seed files <id>_*.txt in this folder verbatim (line n = seed line n)")
+    parser.add_argument(
+        "--from-dir", help="take the seed files <id>_*.txt in this folder verbatim (line n = seed line n)"
+    )
     args = parser.parse_args(argv)
     status = 0
     for page in pages():
@@ -300,14 +350,18 @@ def snapshot_command(argv: list[str] | None = None) -> int:
             changes = diff(old, fetched)
             new = Snapshot(page["id"], fetched, carry_over(old, fetched), old.wordless)
             new.save(url)
-            print(f"{page['id']}: {len(fetched)} lines from {url}; {len(changes)} change(s); "
-                  f"rules under them: {', '.join(rules_touched(page['id'], changes)) or 'none'}")
+            print(
+                f"{page['id']}: {len(fetched)} lines from {url}; {len(changes)} change(s); "
+                f"rules under them: {', '.join(rules_touched(page['id'], changes)) or 'none'}"
+            )
         lost = unanchored(page["id"], new)
         if lost:
             status = 1
             for rule, lines in lost.items():
-                print(f"  {page['id']}: rule {rule} cites {', '.join(map(str, lines))}: no snapshot line stands for it "
-                      "any more; re-read the page and update its `docs` (x-rules) and RULES.md")
+                print(
+                    f"  {page['id']}: rule {rule} cites {', '.join(map(str, lines))}: no snapshot line stands for it "
+                    "any more; re-read the page and update its `docs` (x-rules) and RULES.md"
+                )
     return status
 
 
@@ -339,7 +393,14 @@ class SnapshotPages:
             if self.edit is not None:
                 lines = self.edit(page, list(lines))
             status, body = 200, ("\n".join(lines) + "\n").encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"text/plain; charset=utf-8"),
-                                (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

@@ -51,16 +51,24 @@ def provenance(rule: str | None) -> dict[str, Any] | None:
         return None
     entry = rules()[rule]
     production = entry.get("production") or {}
-    return {"rule": rule, "statement": entry.get("rule"), "docs": entry.get("docs"),
-            "production": {k: production.get(k) for k in ("status", "samples", "dated", "confidence", "note")
-                           if production.get(k) is not None},
-            **({"decision": entry["decision"]} if entry.get("decision") else {})}
+    return {
+        "rule": rule,
+        "statement": entry.get("rule"),
+        "docs": entry.get("docs"),
+        "production": {
+            k: production.get(k)
+            for k in ("status", "samples", "dated", "confidence", "note")
+            if production.get(k) is not None
+        },
+        **({"decision": entry["decision"]} if entry.get("decision") else {}),
+    }
 
 
 @cache
 def known_differences() -> list[dict[str, Any]]:
-    return list(generate.document("aihubmix").get("x-known-differences") or []) + \
-        list(generate.document("apimart").get("x-known-differences") or [])
+    return list(generate.document("aihubmix").get("x-known-differences") or []) + list(
+        generate.document("apimart").get("x-known-differences") or []
+    )
 
 
 @cache
@@ -95,8 +103,14 @@ def rules_of_request(model: str | None, body: Any) -> list[str]:
     return sorted({table[(model, k)] for k in body if (model, k) in table})
 
 
-_JSON_TYPES = {"number": (int, float), "integer": (int,), "string": (str,), "boolean": (bool,),
-               "object": (dict,), "array": (list,)}
+_JSON_TYPES = {
+    "number": (int, float),
+    "integer": (int,),
+    "string": (str,),
+    "boolean": (bool,),
+    "object": (dict,),
+    "array": (list,),
+}
 
 
 def _sent_matches(condition: dict[str, Any], request: Any) -> bool:
@@ -115,9 +129,16 @@ def _sent_matches(condition: dict[str, Any], request: Any) -> bool:
     return True
 
 
-def match_known(operation: str | None, model: str | None, rule: str | None, check: str | None,
-                request_rules: list[str] | None = None, *, status: int | None = None,
-                request: Any = None) -> dict[str, Any] | None:
+def match_known(
+    operation: str | None,
+    model: str | None,
+    rule: str | None,
+    check: str | None,
+    request_rules: list[str] | None = None,
+    *,
+    status: int | None = None,
+    request: Any = None,
+) -> dict[str, Any] | None:
     for entry in known_differences():
         if entry.get("status") is not None and entry["status"] != status:
             continue

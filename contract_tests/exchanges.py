@@ -19,17 +19,29 @@ def after_call(context, case, response):
         return
     headers = {k.lower() for k in (getattr(response.request, "headers", None) or {})}
     body = case.body if not isinstance(case.body, bytes) else excerpt(case.body, case.media_type or "")
-    CURRENT["exchanges"].append({
-        "seq": next(SEQUENCE), "operation": case.operation.definition.raw.get("operationId")
-        or operation_of(case.method, case.formatted_path),
-        "method": case.method.upper(), "path": case.formatted_path,
-        "model": body.get("model") if isinstance(body, dict) else None,
-        "authorization_sent": "authorization" in headers, "request": _short(body) if body is not None else None,
-        "status": response.status_code,
-        "response": _short(excerpt(response.content or b"", response.headers.get("content-type", [""])[0]
-                                   if isinstance(response.headers.get("content-type"), list)
-                                   else response.headers.get("content-type", ""))),
-        "error": None, "attempts": 1})
+    CURRENT["exchanges"].append(
+        {
+            "seq": next(SEQUENCE),
+            "operation": case.operation.definition.raw.get("operationId")
+            or operation_of(case.method, case.formatted_path),
+            "method": case.method.upper(),
+            "path": case.formatted_path,
+            "model": body.get("model") if isinstance(body, dict) else None,
+            "authorization_sent": "authorization" in headers,
+            "request": _short(body) if body is not None else None,
+            "status": response.status_code,
+            "response": _short(
+                excerpt(
+                    response.content or b"",
+                    response.headers.get("content-type", [""])[0]
+                    if isinstance(response.headers.get("content-type"), list)
+                    else response.headers.get("content-type", ""),
+                )
+            ),
+            "error": None,
+            "attempts": 1,
+        }
+    )
 
 
 @schemathesis.hook
@@ -37,9 +49,19 @@ def after_network_error(context, case, request):
     if CURRENT["exchanges"] is None:
         return
     body = case.body if not isinstance(case.body, bytes) else None
-    CURRENT["exchanges"].append({
-        "seq": next(SEQUENCE), "operation": case.operation.definition.raw.get("operationId")
-        or operation_of(case.method, case.formatted_path), "method": case.method.upper(),
-        "path": case.formatted_path, "model": body.get("model") if isinstance(body, dict) else None,
-        "authorization_sent": "Authorization" in request.headers, "request": _short(body),
-        "status": None, "response": None, "error": "network error (no answer)", "attempts": 1})
+    CURRENT["exchanges"].append(
+        {
+            "seq": next(SEQUENCE),
+            "operation": case.operation.definition.raw.get("operationId")
+            or operation_of(case.method, case.formatted_path),
+            "method": case.method.upper(),
+            "path": case.formatted_path,
+            "model": body.get("model") if isinstance(body, dict) else None,
+            "authorization_sent": "Authorization" in request.headers,
+            "request": _short(body),
+            "status": None,
+            "response": None,
+            "error": "network error (no answer)",
+            "attempts": 1,
+        }
+    )

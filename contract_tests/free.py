@@ -34,7 +34,9 @@ def spec_name() -> str:
 
 def spec_models() -> dict[str, str]:
     """Model -> its variant schema in the spec (the discriminator mapping of the create body)."""
-    mapping = document(spec_name())["components"]["schemas"][config()["request-schema"]]["discriminator"]["mapping"]
+    mapping = document(spec_name())["components"]["schemas"][config()["request-schema"]]["discriminator"][
+        "mapping"
+    ]
     return {model: ref.rsplit("/", 1)[-1] for model, ref in mapping.items()}
 
 
@@ -76,12 +78,16 @@ class Source:
             incident(f"GET {url} not sent: {self.down}", exchange={"method": "GET", "url": url})
         self.sent.append(("GET", url))
         try:
-            response = self.client.get(url, headers={"Accept": "application/json, text/markdown, text/plain, */*"})
+            response = self.client.get(
+                url, headers={"Accept": "application/json, text/markdown, text/plain, */*"}
+            )
         except httpx.HTTPError as exc:
             if urlsplit(url).netloc == urlsplit(self.base_url).netloc:
                 self.down = f"{self.label} was unreachable earlier in this run ({type(exc).__name__}: {exc})"
-            incident(f"GET {url}: {type(exc).__name__}: {exc}",
-                     exchange={"method": "GET", "url": url, "error": f"{type(exc).__name__}: {exc}"})
+            incident(
+                f"GET {url}: {type(exc).__name__}: {exc}",
+                exchange={"method": "GET", "url": url, "error": f"{type(exc).__name__}: {exc}"},
+            )
         text = response.text
         exchange = {"method": "GET", "url": url, "status": response.status_code, "body": text[:500]}
         if response.status_code == 429 or response.status_code >= 500:
@@ -95,7 +101,9 @@ class Source:
         try:
             return fetched.status, fetched.json()
         except ValueError:
-            raise AssertionError(f"GET {fetched.url}: not JSON ({fetched.content_type}): {fetched.text[:200]}") from None
+            raise AssertionError(
+                f"GET {fetched.url}: not JSON ({fetched.content_type}): {fetched.text[:200]}"
+            ) from None
 
 
 def catalogue_path() -> str:
@@ -136,15 +144,37 @@ class Kept:
             return None
         path = self.directory / "changes.md"
         lines = [f"# What changed since the previous free run ({label})", ""]
-        lines += [f"- {c}" for c in self.changes] or ["- nothing: every fetched document equals the previous run's"]
+        lines += [f"- {c}" for c in self.changes] or [
+            "- nothing: every fetched document equals the previous run's"
+        ]
         path.write_text("\n".join(lines) + "\n", "utf-8")
         return path
 
 
 # ---------------------------------------------------------------------------------------- schemas
-BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength",
-          "minItems", "maxItems", "pattern", "multipleOf")
-CONDITIONAL = ("not", "if", "then", "else", "allOf", "oneOf", "anyOf", "dependentRequired", "dependentSchemas")
+BOUNDS = (
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+    "pattern",
+    "multipleOf",
+)
+CONDITIONAL = (
+    "not",
+    "if",
+    "then",
+    "else",
+    "allOf",
+    "oneOf",
+    "anyOf",
+    "dependentRequired",
+    "dependentSchemas",
+)
 _TYPE_OF = {str: "string", bool: "boolean", int: "integer", float: "number", dict: "object", list: "array"}
 
 
@@ -163,10 +193,19 @@ class SchemaView:
         if self.spec is not None:
             return resolve(self.spec, node)
         seen = 0
-        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#") and seen < 32:
+        while (
+            isinstance(node, dict)
+            and isinstance(node.get("$ref"), str)
+            and node["$ref"].startswith("#")
+            and seen < 32
+        ):
             target: Any = self.root
             for part in node["$ref"].removeprefix("#/").split("/"):
-                target = target.get(part.replace("~1", "/").replace("~0", "~"), {}) if isinstance(target, dict) else {}
+                target = (
+                    target.get(part.replace("~1", "/").replace("~0", "~"), {})
+                    if isinstance(target, dict)
+                    else {}
+                )
             node, seen = target, seen + 1
         return node
 
@@ -176,8 +215,12 @@ class SchemaView:
         if depth > 16:
             return node
         if isinstance(node, dict):
-            return {k: self.inline(v, depth + 1) for k, v in node.items()
-                    if not k.startswith("x-") and k not in ("description", "title", "default", "examples", "$comment")}
+            return {
+                k: self.inline(v, depth + 1)
+                for k, v in node.items()
+                if not k.startswith("x-")
+                and k not in ("description", "title", "default", "examples", "$comment")
+            }
         if isinstance(node, list):
             return [self.inline(v, depth + 1) for v in node]
         return node
@@ -226,8 +269,11 @@ class SchemaView:
                 inferred = _TYPE_OF[type(v)]
                 if not (inferred == "integer" and "number" in types):
                     types.add(inferred)
-        return {"types": sorted(types), "enum": None if open_ else enumerated,
-                "bounds": {k: sorted(v) for k, v in sorted(bounds.items())}}
+        return {
+            "types": sorted(types),
+            "enum": None if open_ else enumerated,
+            "bounds": {k: sorted(v) for k, v in sorted(bounds.items())},
+        }
 
 
 def first_rule(spec: str, node: Any) -> str | None:
@@ -274,36 +320,51 @@ def _fmt(values: list[str]) -> str:
     return ", ".join(values) if values else "(none)"
 
 
-def _differ(prop: str, a: dict[str, Any], b: dict[str, Any], rule: str | None, *,
-            types_only: bool = False) -> list[Difference]:
+def _differ(
+    prop: str, a: dict[str, Any], b: dict[str, Any], rule: str | None, *, types_only: bool = False
+) -> list[Difference]:
     """The differences of one property's facets (types, enumerated values, bounds)."""
     out: list[Difference] = []
     if a["types"] != b["types"]:
-        out.append(Difference(prop, f"type: spec {_fmt(a['types'])}, vendor {_fmt(b['types'])}", rule,
-                              a["types"], b["types"]))
+        out.append(
+            Difference(
+                prop,
+                f"type: spec {_fmt(a['types'])}, vendor {_fmt(b['types'])}",
+                rule,
+                a["types"],
+                b["types"],
+            )
+        )
     if types_only:
         return out
     if (a["enum"] is None) != (b["enum"] is None) or set(a["enum"] or ()) != set(b["enum"] or ()):
         if a["enum"] is None or b["enum"] is None:
-            what = (f"values: spec {'any' if a['enum'] is None else _fmt(a['enum'])}, "
-                    f"vendor {'any' if b['enum'] is None else _fmt(b['enum'])}")
+            what = (
+                f"values: spec {'any' if a['enum'] is None else _fmt(a['enum'])}, "
+                f"vendor {'any' if b['enum'] is None else _fmt(b['enum'])}"
+            )
         else:
             added = [v for v in b["enum"] if v not in a["enum"]]
             removed = [v for v in a["enum"] if v not in b["enum"]]
-            parts = ([f"the vendor adds {_fmt(added)}"] if added else []) + \
-                    ([f"the vendor drops {_fmt(removed)}"] if removed else [])
+            parts = ([f"the vendor adds {_fmt(added)}"] if added else []) + (
+                [f"the vendor drops {_fmt(removed)}"] if removed else []
+            )
             what = f"enum: {'; '.join(parts)} (spec: {_fmt(a['enum'])})"
         out.append(Difference(prop, what, rule, a["enum"], b["enum"]))
     if a["bounds"] != b["bounds"]:
         keys = sorted(set(a["bounds"]) | set(b["bounds"]))
-        diffs = [f"{k} spec {_fmt(a['bounds'].get(k, []))} vendor {_fmt(b['bounds'].get(k, []))}"
-                 for k in keys if a["bounds"].get(k) != b["bounds"].get(k)]
+        diffs = [
+            f"{k} spec {_fmt(a['bounds'].get(k, []))} vendor {_fmt(b['bounds'].get(k, []))}"
+            for k in keys
+            if a["bounds"].get(k) != b["bounds"].get(k)
+        ]
         out.append(Difference(prop, "range: " + "; ".join(diffs), rule, a["bounds"], b["bounds"]))
     return out
 
 
-def compare(spec: str, variant: str, vendor_schema: dict[str, Any], vendor_root: Any,
-            discriminator: str = "model") -> list[Difference]:
+def compare(
+    spec: str, variant: str, vendor_schema: dict[str, Any], vendor_root: Any, discriminator: str = "model"
+) -> list[Difference]:
     """How the vendor's request schema differs from the spec's variant: properties added or removed,
     types, enums, ranges (of each property and of an array's items), required, additional
     properties, and the conditional rules."""
@@ -316,36 +377,84 @@ def compare(spec: str, variant: str, vendor_schema: dict[str, Any], vendor_root:
     required_rules = mine.get("x-required-rules", {})
     my_props, their_props = mine.get("properties", {}), theirs.get("properties", {}) or {}
     for prop in sorted(set(their_props) - set(my_props)):
-        out.append(Difference(prop, "the vendor's schema has it, the spec does not (a new parameter?)",
-                              unknown_rules.get(prop) or variant_rule, None, their_props[prop]))
+        out.append(
+            Difference(
+                prop,
+                "the vendor's schema has it, the spec does not (a new parameter?)",
+                unknown_rules.get(prop) or variant_rule,
+                None,
+                their_props[prop],
+            )
+        )
     for prop in sorted(set(my_props) - set(their_props)):
-        out.append(Difference(prop, "the spec has it, the vendor's schema does not (removed?)",
-                              first_rule(spec, my_props[prop]) or variant_rule))
+        out.append(
+            Difference(
+                prop,
+                "the spec has it, the vendor's schema does not (removed?)",
+                first_rule(spec, my_props[prop]) or variant_rule,
+            )
+        )
     for prop in sorted(set(my_props) & set(their_props)):
         rule = first_rule(spec, my_props[prop]) or variant_rule
         mine_p, theirs_p = spec_view.deref(my_props[prop]), vendor_view.deref(their_props[prop])
-        out += _differ(prop, spec_view.facets(mine_p), vendor_view.facets(theirs_p), rule,
-                       types_only=prop == discriminator)  # one model per document: its enum is itself
-        if isinstance(mine_p, dict) and isinstance(theirs_p, dict) and "items" in mine_p and "items" in theirs_p:
-            out += _differ(f"{prop}[]", spec_view.facets(mine_p["items"]), vendor_view.facets(theirs_p["items"]),
-                           first_rule(spec, mine_p["items"]) or rule)
+        out += _differ(
+            prop,
+            spec_view.facets(mine_p),
+            vendor_view.facets(theirs_p),
+            rule,
+            types_only=prop == discriminator,
+        )  # one model per document: its enum is itself
+        if (
+            isinstance(mine_p, dict)
+            and isinstance(theirs_p, dict)
+            and "items" in mine_p
+            and "items" in theirs_p
+        ):
+            out += _differ(
+                f"{prop}[]",
+                spec_view.facets(mine_p["items"]),
+                vendor_view.facets(theirs_p["items"]),
+                first_rule(spec, mine_p["items"]) or rule,
+            )
     my_req, their_req = set(mine.get("required", [])), set(theirs.get("required", []) or [])
     for prop in sorted(their_req - my_req):
-        out.append(Difference(prop, "the vendor requires it, the spec does not",
-                              required_rules.get(prop) or "REQUIRED-PARAMS"))
+        out.append(
+            Difference(
+                prop,
+                "the vendor requires it, the spec does not",
+                required_rules.get(prop) or "REQUIRED-PARAMS",
+            )
+        )
     for prop in sorted(my_req - their_req):
-        out.append(Difference(prop, "the spec requires it, the vendor does not", required_rules.get(prop) or "REQUIRED-PARAMS"))
+        out.append(
+            Difference(
+                prop,
+                "the spec requires it, the vendor does not",
+                required_rules.get(prop) or "REQUIRED-PARAMS",
+            )
+        )
     mine_closed = mine.get("additionalProperties") is False
     theirs_closed = theirs.get("additionalProperties") is False
     if mine_closed != theirs_closed:
-        out.append(Difference(None, f"unknown parameters: the spec {'rejects' if mine_closed else 'allows'} them, "
-                                    f"the vendor {'rejects' if theirs_closed else 'allows'} them", variant_rule))
+        out.append(
+            Difference(
+                None,
+                f"unknown parameters: the spec {'rejects' if mine_closed else 'allows'} them, "
+                f"the vendor {'rejects' if theirs_closed else 'allows'} them",
+                variant_rule,
+            )
+        )
     my_cond = {k: spec_view.inline(mine[k]) for k in CONDITIONAL if k in mine}
     their_cond = {k: vendor_view.inline(theirs[k]) for k in CONDITIONAL if k in theirs}
     if _j(my_cond) != _j(their_cond):
         rules = _rules_in({k: mine[k] for k in CONDITIONAL if k in mine})
-        out.append(Difference(None, f"conditional rules differ (spec {_j(my_cond)[:300]}; vendor {_j(their_cond)[:300]})",
-                              ", ".join(rules) or variant_rule))
+        out.append(
+            Difference(
+                None,
+                f"conditional rules differ (spec {_j(my_cond)[:300]}; vendor {_j(their_cond)[:300]})",
+                ", ".join(rules) or variant_rule,
+            )
+        )
     return out
 
 
@@ -363,7 +472,10 @@ def choose_entry(document_: Any) -> EndpointChoice:
         raise AssertionError(f"the endpoints document has no `endpoints` list: {_j(document_)[:300]}")
     described = [f"{e.get('method', '?')} {e.get('path', '?')}" for e in entries if isinstance(e, dict)]
     for entry in entries:
-        if (isinstance(entry, dict) and str(entry.get("method", "")).upper() == op["method"]
-                and entry.get("path") == op["path"]):
+        if (
+            isinstance(entry, dict)
+            and str(entry.get("method", "")).upper() == op["method"]
+            and entry.get("path") == op["path"]
+        ):
             return EndpointChoice(entry, described)
     return EndpointChoice(None, described)

@@ -71,6 +71,7 @@ def resolve(name: str, node: Any) -> Any:
 def _format_ok(fmt: str):
     def check(value: Any) -> bool:
         return not isinstance(value, str) or value in FORMAT_SAMPLES[fmt] or _real_image(value, fmt)
+
     return check
 
 
@@ -96,9 +97,12 @@ for _fmt in FORMAT_SAMPLES:
 @cache
 def validator(name: str, schema_name: str) -> Draft202012Validator:
     uri = f"urn:contract:{name}"
-    registry = Registry().with_resource(uri, Resource.from_contents(document(name), default_specification=DRAFT202012))
-    return Draft202012Validator({"$ref": f"{uri}#/components/schemas/{schema_name}"}, registry=registry,
-                                format_checker=_CHECKER)
+    registry = Registry().with_resource(
+        uri, Resource.from_contents(document(name), default_specification=DRAFT202012)
+    )
+    return Draft202012Validator(
+        {"$ref": f"{uri}#/components/schemas/{schema_name}"}, registry=registry, format_checker=_CHECKER
+    )
 
 
 def rule_status(name: str, rule: str | None) -> str | None:
@@ -145,8 +149,11 @@ def _strategy(name: str, node: Any, depth: int = 0) -> st.SearchStrategy:
         return st.booleans()
     if kind == "array":
         low = node.get("minItems", 0)
-        return st.lists(_strategy(name, node.get("items", {}), depth + 1), min_size=low,
-                        max_size=min(node.get("maxItems", low + 2), low + 2))
+        return st.lists(
+            _strategy(name, node.get("items", {}), depth + 1),
+            min_size=low,
+            max_size=min(node.get("maxItems", low + 2), low + 2),
+        )
     if kind == "object" or "properties" in node:
         props = node.get("properties", {})
         required = set(node.get("required", []))
@@ -175,8 +182,14 @@ def plan(strategy: st.SearchStrategy, count: int) -> list[Any]:
 
     drawn: list[Any] = []
 
-    @settings(max_examples=count * 5, derandomize=True, database=None, phases=[Phase.generate], deadline=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=count * 5,
+        derandomize=True,
+        database=None,
+        phases=[Phase.generate],
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(strategy)
     def collect(value):
         if value not in drawn:
@@ -187,8 +200,10 @@ def plan(strategy: st.SearchStrategy, count: int) -> list[Any]:
     def traits(value: Any) -> set[str]:
         if not isinstance(value, dict):
             return {repr(value)}
-        return {f"{k}={v!r}" if isinstance(v, (str, int, float, bool)) and len(repr(v)) < 40 else k
-                for k, v in value.items()}
+        return {
+            f"{k}={v!r}" if isinstance(v, (str, int, float, bool)) and len(repr(v)) < 40 else k
+            for k, v in value.items()
+        }
 
     chosen: list[Any] = []
     seen: set[str] = set()
@@ -253,11 +268,19 @@ def _first(name: str, node: Any) -> Any:
         return True
     if kind == "array":
         return [_first(name, node.get("items", {}))] * max(1, node.get("minItems", 1))
-    return {k: _first(name, v) for k, v in node.get("properties", {}).items() if k in node.get("required", [])}
+    return {
+        k: _first(name, v) for k, v in node.get("properties", {}).items() if k in node.get("required", [])
+    }
 
 
-_WRONG_TYPE = {"string": 12345, "integer": "twelve", "number": "half", "boolean": "maybe",
-               "array": "not-a-list", "object": "not-an-object"}
+_WRONG_TYPE = {
+    "string": 12345,
+    "integer": "twelve",
+    "number": "half",
+    "boolean": "maybe",
+    "array": "not-a-list",
+    "object": "not-an-object",
+}
 
 
 def _breakers(name: str, node: Any) -> Iterator[tuple[str, Any]]:
@@ -310,7 +333,10 @@ def violations(name: str, schema_name: str) -> list[Violation]:
         if isinstance(parent, dict) and "discriminator" in parent and schema_name in str(parent.get("oneOf")):
             disc = parent["discriminator"]["propertyName"]
     # a member without its own rule is governed by its variant's (as the mock names it)
-    rule_of = {p: resolve(name, v).get("x-rule") or schema.get("x-rule") for p, v in schema.get("properties", {}).items()}
+    rule_of = {
+        p: resolve(name, v).get("x-rule") or schema.get("x-rule")
+        for p, v in schema.get("properties", {}).items()
+    }
 
     def add(rule, param, what, body):
         if not check(body):
@@ -327,8 +353,11 @@ def violations(name: str, schema_name: str) -> list[Violation]:
         if prop == disc:
             continue
         # a property that needs others (dependentRequired) gets them, so the request breaks only `prop`
-        needs = {need: _first(name, schema["properties"][need])
-                 for need in schema.get("dependentRequired", {}).get(prop, []) if need not in base}
+        needs = {
+            need: _first(name, schema["properties"][need])
+            for need in schema.get("dependentRequired", {}).get(prop, [])
+            if need not in base
+        }
         for what, value in _breakers(name, sub):
             add(rule_of.get(prop), prop, what, {**base, **needs, prop: value})
     forbidden = schema.get("not")
@@ -351,7 +380,12 @@ def violations(name: str, schema_name: str) -> list[Violation]:
         body = {**base, prop: _first(name, schema["properties"][prop])}
         for need in needs:
             body.pop(need, None)
-        add(schema.get("x-required-rules", {}).get(needs[0], "REQUIRED-PARAMS"), needs[0], "dependentRequired", body)
+        add(
+            schema.get("x-required-rules", {}).get(needs[0], "REQUIRED-PARAMS"),
+            needs[0],
+            "dependentRequired",
+            body,
+        )
     return out
 
 

@@ -13,7 +13,11 @@ def probe_mp4(data: bytes) -> tuple[int, int, float, int]:
     with av.open(io.BytesIO(data)) as container:
         stream = container.streams.video[0]
         frames = sum(1 for _ in container.decode(stream))
-        seconds = container.duration / 1_000_000 if container.duration else float(stream.duration * stream.time_base)
+        seconds = (
+            container.duration / 1_000_000
+            if container.duration
+            else float(stream.duration * stream.time_base)
+        )
         return stream.width, stream.height, seconds, frames
 
 

@@ -25,8 +25,16 @@ import pytest
 class Known(pytest.skip.Exception):
     """A recorded difference or an unconfirmed rule: shown as `known`, does not fail the run."""
 
-    def __init__(self, reason: str, *, rule: str | None = None, difference: str | None = None,
-                 evidence: list[str] | None = None, operation: str | None = None, model: str | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        rule: str | None = None,
+        difference: str | None = None,
+        evidence: list[str] | None = None,
+        operation: str | None = None,
+        model: str | None = None,
+    ) -> None:
         super().__init__(f"known: {reason}", allow_module_level=False)
         self.reason = reason
         self.operation = operation
@@ -39,8 +47,14 @@ class Known(pytest.skip.Exception):
 class Incident(pytest.skip.Exception):
     """The run could not check (outage, throttling, balance, own key rejected, transport error)."""
 
-    def __init__(self, reason: str, *, exchange: dict[str, Any] | None = None, operation: str | None = None,
-                 model: str | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        exchange: dict[str, Any] | None = None,
+        operation: str | None = None,
+        model: str | None = None,
+    ) -> None:
         super().__init__(f"incident: {reason}", allow_module_level=False)
         self.reason = reason
         self.exchange = exchange
@@ -58,14 +72,26 @@ class NotChecked(pytest.skip.Exception):
         self.model = model
 
 
-def known(reason: str, *, rule: str | None = None, difference: str | None = None,
-          evidence: list[str] | None = None, operation: str | None = None, model: str | None = None) -> NoReturn:
+def known(
+    reason: str,
+    *,
+    rule: str | None = None,
+    difference: str | None = None,
+    evidence: list[str] | None = None,
+    operation: str | None = None,
+    model: str | None = None,
+) -> NoReturn:
     """`operation` and `model`: where, when no call was made to show it."""
     raise Known(reason, rule=rule, difference=difference, evidence=evidence, operation=operation, model=model)
 
 
-def incident(reason: str, *, exchange: dict[str, Any] | None = None, operation: str | None = None,
-             model: str | None = None) -> NoReturn:
+def incident(
+    reason: str,
+    *,
+    exchange: dict[str, Any] | None = None,
+    operation: str | None = None,
+    model: str | None = None,
+) -> NoReturn:
     """`operation` and `model`: where, when no exchange shows it."""
     raise Incident(reason, exchange=exchange, operation=operation, model=model)
 

@@ -19,8 +19,12 @@ from hypothesis import settings
 
 from . import evidence
 
-BREAKING = {"test_documented_breaking_create_is_rejected", "test_documented_breaking_apimart_request_is_rejected",
-            "test_documented_breaking_remix_is_rejected", "test_generated_violation_is_rejected"}
+BREAKING = {
+    "test_documented_breaking_create_is_rejected",
+    "test_documented_breaking_apimart_request_is_rejected",
+    "test_documented_breaking_remix_is_rejected",
+    "test_generated_violation_is_rejected",
+}
 
 
 def _examples(params: dict, ctx: dict) -> int:
@@ -49,10 +53,14 @@ BILLS: dict[str, tuple[Any, Any]] = {
     # test_model_rules
     "test_valid_requests_are_accepted_and_echoed": (_examples, 0),
     "test_valid_apimart_requests_are_accepted": (_examples, 0),
-    "test_seed_examples_over_http": (lambda p, c: 1 if p["item"]["expect"] == "accept" or not
-                                     evidence.is_confirmed(p["item"].get("rule")) else 0,
-                                     lambda p, c: 0 if p["item"]["expect"] == "accept" or not
-                                     evidence.is_confirmed(p["item"].get("rule")) else 1),
+    "test_seed_examples_over_http": (
+        lambda p, c: (
+            1 if p["item"]["expect"] == "accept" or not evidence.is_confirmed(p["item"].get("rule")) else 0
+        ),
+        lambda p, c: (
+            0 if p["item"]["expect"] == "accept" or not evidence.is_confirmed(p["item"].get("rule")) else 1
+        ),
+    ),
     # test_apimart
     "test_submit_envelope": (1, 0),
     "test_task_states_and_result": (1, 0),
@@ -98,9 +106,12 @@ def describe(config, items) -> tuple[str, dict[str, Any]]:
     if budget is None and live:
         budget = 0
     examples = settings().max_examples
-    ctx = {"examples": examples, "lifecycle_examples": 12 if examples > 12 else 2,
-           "schemathesis_positive": budget is None or budget >= 50,
-           "stateful": 0 if (budget is not None and budget < 30) else (200 if examples > 12 else 25) * 6}
+    ctx = {
+        "examples": examples,
+        "lifecycle_examples": 12 if examples > 12 else 2,
+        "schemathesis_positive": budget is None or budget >= 50,
+        "stateful": 0 if (budget is not None and budget < 30) else (200 if examples > 12 else 25) * 6,
+    }
     planned: list[tuple[str, int]] = []
     may_bill: list[tuple[str, str]] = []
     remix_source = False
@@ -111,8 +122,12 @@ def describe(config, items) -> tuple[str, dict[str, Any]]:
             rule, model, body = _breaking(params)
             remix_source |= name == "test_documented_breaking_remix_is_rejected"
             if evidence.is_confirmed(rule):
-                may_bill.append((item.nodeid, f"rule {rule} ({evidence.production_status(rule)}), {model}: "
-                                              f"{str(body)[:160]}"))
+                may_bill.append(
+                    (
+                        item.nodeid,
+                        f"rule {rule} ({evidence.production_status(rule)}), {model}: {str(body)[:160]}",
+                    )
+                )
             elif budget is None or budget > 0:
                 planned.append((item.nodeid, 1))  # unconfirmed: sent only with a job reserved
             continue
@@ -121,19 +136,31 @@ def describe(config, items) -> tuple[str, dict[str, Any]]:
         if jobs:
             planned.append((item.nodeid, jobs))
         for n in range(surprises):
-            may_bill.append((item.nodeid, "a request that must be rejected" + (f" (#{n + 1})" if surprises > 1 else "")))
+            may_bill.append(
+                (item.nodeid, "a request that must be rejected" + (f" (#{n + 1})" if surprises > 1 else ""))
+            )
     if remix_source:
         planned.append(("test_model_rules.py::completed_sora (fixture)", 1))
     wanted = sum(n for _, n in planned)
     capped = wanted if budget is None else min(budget, wanted)
     worst = capped + len(may_bill)
-    lines = ["", "Billing plan (no call was made):",
-             f"- target: {config.getoption('base_url', None) or 'the mock in-process'}; budget: "
-             f"{'unlimited' if budget is None else budget} (--max-billable-jobs)",
-             f"- planned jobs (valid requests, each taken from the budget): {wanted} wanted, at most {capped} created"]
+    lines = [
+        "",
+        "Billing plan (no call was made):",
+        f"- target: {config.getoption('base_url', None) or 'the mock in-process'}; budget: "
+        f"{'unlimited' if budget is None else budget} (--max-billable-jobs)",
+        f"- planned jobs (valid requests, each taken from the budget): {wanted} wanted, at most {capped} created",
+    ]
     lines += [f"    {n:>3}  {nodeid}" for nodeid, n in planned]
-    lines += [f"- requests that must be rejected but bill one job each if the server wrongly accepts them: "
-              f"{len(may_bill)}"]
+    lines += [
+        f"- requests that must be rejected but bill one job each if the server wrongly accepts them: "
+        f"{len(may_bill)}"
+    ]
     lines += [f"      1  {nodeid}: {what}" for nodeid, what in may_bill]
     lines += [f"- worst case: {worst} billable job(s)"]
-    return "\n".join(lines), {"planned": wanted, "capped": capped, "may_bill": len(may_bill), "worst_case": worst}
+    return "\n".join(lines), {
+        "planned": wanted,
+        "capped": capped,
+        "may_bill": len(may_bill),
+        "worst_case": worst,
+    }

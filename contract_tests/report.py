@@ -54,8 +54,10 @@ def _normalise(message: str) -> str:
 def _operation_rows() -> list[tuple[str, str]]:
     """Every operation × model the specs define (create operations per model, the others once)."""
     rows: list[tuple[str, str]] = []
-    for name, create, body in (("aihubmix", "createVideo", "CreateVideoRequest"),
-                               ("apimart", "apimartCreateGeneration", "GenerationRequest")):
+    for name, create, body in (
+        ("aihubmix", "createVideo", "CreateVideoRequest"),
+        ("apimart", "apimartCreateGeneration", "GenerationRequest"),
+    ):
         for item in generate.document(name).get("paths", {}).values():
             for op in item.values():
                 if not isinstance(op, dict) or "operationId" not in op:
@@ -71,19 +73,45 @@ class DriftReport:
     def __init__(self) -> None:
         self.results: list[dict[str, Any]] = []
 
-    def add(self, nodeid: str, state: str, *, operation: str | None, model: str | None, message: str | None,
-            exchange: dict | None = None, exchanges: int = 0, rule: str | None = None, check: str | None = None,
-            difference: str | None = None) -> None:
+    def add(
+        self,
+        nodeid: str,
+        state: str,
+        *,
+        operation: str | None,
+        model: str | None,
+        message: str | None,
+        exchange: dict | None = None,
+        exchanges: int = 0,
+        rule: str | None = None,
+        check: str | None = None,
+        difference: str | None = None,
+    ) -> None:
         assert state in STATES, state
-        self.results.append({
-            "test": nodeid, "state": state, "operation": operation or "(no call made)", "model": model or "-",
-            "rule": rule, "check": check, "message": message, "exchange": exchange, "exchanges": exchanges,
-            "difference": difference,
-            "id": drift_id(operation or "(no call made)", model or "-", rule, check)})
+        self.results.append(
+            {
+                "test": nodeid,
+                "state": state,
+                "operation": operation or "(no call made)",
+                "model": model or "-",
+                "rule": rule,
+                "check": check,
+                "message": message,
+                "exchange": exchange,
+                "exchanges": exchanges,
+                "difference": difference,
+                "id": drift_id(operation or "(no call made)", model or "-", rule, check),
+            }
+        )
 
     # ------------------------------------------------------------------------------- summary
-    def summary(self, target_label: str, billing: dict[str, Any], baseline: dict | None = None,
-                baseline_path: str | None = None) -> dict[str, Any]:
+    def summary(
+        self,
+        target_label: str,
+        billing: dict[str, Any],
+        baseline: dict | None = None,
+        baseline_path: str | None = None,
+    ) -> dict[str, Any]:
         by_state = {s: [r for r in self.results if r["state"] == s] for s in STATES}
         rows: dict[tuple[str, str], dict[str, int]] = {k: defaultdict(int) for k in _operation_rows()}
         for r in self.results:
@@ -91,7 +119,9 @@ class DriftReport:
         table = []
         for (op, model), counts in sorted(rows.items()):
             state = next((s for s in PRECEDENCE if counts.get(s)), "not checked")
-            table.append({"operation": op, "model": model, "state": state, **{s: counts.get(s, 0) for s in STATES}})
+            table.append(
+                {"operation": op, "model": model, "state": state, **{s: counts.get(s, 0) for s in STATES}}
+            )
         drifts = self._groups(by_state["drift"])
         drift_ids = sorted({r["id"] for r in by_state["drift"]})
         verdict = "drift" if drifts else ("incident" if by_state["incident"] else "conforms")
@@ -109,10 +139,15 @@ class DriftReport:
             "by_operation_and_model": table,
         }
         if baseline is not None:
-            before = set(baseline.get("drift_ids") or [i for d in baseline.get("drifts", []) for i in d.get("ids", [])])
+            before = set(
+                baseline.get("drift_ids") or [i for d in baseline.get("drifts", []) for i in d.get("ids", [])]
+            )
             now = set(drift_ids)
-            out["baseline"] = {"path": baseline_path, "generated_at": baseline.get("generated_at"),
-                               "verdict": baseline.get("verdict")}
+            out["baseline"] = {
+                "path": baseline_path,
+                "generated_at": baseline.get("generated_at"),
+                "verdict": baseline.get("verdict"),
+            }
             out["new"] = sorted(now - before)
             out["resolved"] = sorted(before - now)
             out["persisting"] = sorted(now & before)
@@ -125,8 +160,11 @@ class DriftReport:
         groups: dict[tuple, list[dict]] = defaultdict(list)
         for r in results:
             if by_reason:
-                key = (r["operation"] if r["state"] != "not checked" else "", r.get("difference") or r["rule"] or "",
-                       _normalise(r["message"] or ""))
+                key = (
+                    r["operation"] if r["state"] != "not checked" else "",
+                    r.get("difference") or r["rule"] or "",
+                    _normalise(r["message"] or ""),
+                )
             else:
                 key = (r["operation"], r["rule"] or r["check"] or "", _normalise(r["message"] or ""))
             groups[key].append(r)
@@ -135,9 +173,14 @@ class DriftReport:
             first = rs[0]
             rule = first["rule"]
             entry = {
-                "operation": first["operation"], "models": sorted({r["model"] for r in rs}), "count": len(rs),
-                "rule": rule, "check": first["check"], "message": (first["message"] or "")[:2000],
-                "exchange": first["exchange"], "tests": [r["test"] for r in rs][:5],
+                "operation": first["operation"],
+                "models": sorted({r["model"] for r in rs}),
+                "count": len(rs),
+                "rule": rule,
+                "check": first["check"],
+                "message": (first["message"] or "")[:2000],
+                "exchange": first["exchange"],
+                "tests": [r["test"] for r in rs][:5],
                 "ids": sorted({r["id"] for r in rs}),
             }
             if first.get("difference"):
@@ -191,68 +234,101 @@ def _evidence_line(entry: dict) -> list[str]:
         bits.append(f"dated {prod['dated']}")
     if prod.get("confidence"):
         bits.append(f"confidence {prod['confidence']}")
-    lines = [f"- rule **{ev['rule']}**: {ev.get('statement') or ''}",
-             f"  - documents: {ev.get('docs') or '-'} (openapi/RULES.md)",
-             f"  - production: {'; '.join(bits)}" + (f". {prod['note']}" if prod.get("note") else "")]
+    lines = [
+        f"- rule **{ev['rule']}**: {ev.get('statement') or ''}",
+        f"  - documents: {ev.get('docs') or '-'} (openapi/RULES.md)",
+        f"  - production: {'; '.join(bits)}" + (f". {prod['note']}" if prod.get("note") else ""),
+    ]
     if ev.get("decision"):
         lines.append(f"  - decision: {ev['decision']}")
     return lines
 
 
 def markdown(summary: dict[str, Any]) -> str:
-    verdict = {"drift": "DRIFTED", "incident": "INCIDENTS (could not check everything)", "conforms": "CONFORMS"}
+    verdict = {
+        "drift": "DRIFTED",
+        "incident": "INCIDENTS (could not check everything)",
+        "conforms": "CONFORMS",
+    }
     counts = summary["counts"]
     billing = summary["billable_jobs"]
     lines = [f"# Contract drift report: {verdict[summary['verdict']]}", ""]
     if "new" in summary:
-        lines += [f"**Since the baseline** ({summary['baseline'].get('generated_at') or summary['baseline'].get('path')}): "
-                  f"{len(summary['new'])} new, {len(summary['resolved'])} resolved, "
-                  f"{len(summary['persisting'])} persisting", ""]
+        lines += [
+            f"**Since the baseline** ({summary['baseline'].get('generated_at') or summary['baseline'].get('path')}): "
+            f"{len(summary['new'])} new, {len(summary['resolved'])} resolved, "
+            f"{len(summary['persisting'])} persisting",
+            "",
+        ]
         for label in ("new", "resolved", "persisting"):
             for item in summary[label][:30]:
                 lines.append(f"- {label}: {item}")
         lines.append("")
-    lines += [f"- target: `{summary['target']}`", f"- run at: {summary['generated_at']}",
-              f"- results: {counts['conforms']} conform, {counts['drift']} drift "
-              f"({len(summary['drifts'])} distinct), {counts['known']} known, {counts['incident']} incidents, "
-              f"{counts['not checked']} not checked",
-              f"- billable jobs created: {billing['created']}"
-              + (f" of a budget of {billing['budget']}" if billing.get("budget") is not None else "")
-              + (f", plus {billing['unplanned']} by requests the server should have rejected"
-                 if billing.get("unplanned") else ""), "",
-              "## By operation and model", "",
-              "| operation | model | state | conforms | drift | known | incident | not checked |",
-              "|---|---|---|---|---|---|---|---|"]
+    lines += [
+        f"- target: `{summary['target']}`",
+        f"- run at: {summary['generated_at']}",
+        f"- results: {counts['conforms']} conform, {counts['drift']} drift "
+        f"({len(summary['drifts'])} distinct), {counts['known']} known, {counts['incident']} incidents, "
+        f"{counts['not checked']} not checked",
+        f"- billable jobs created: {billing['created']}"
+        + (f" of a budget of {billing['budget']}" if billing.get("budget") is not None else "")
+        + (
+            f", plus {billing['unplanned']} by requests the server should have rejected"
+            if billing.get("unplanned")
+            else ""
+        ),
+        "",
+        "## By operation and model",
+        "",
+        "| operation | model | state | conforms | drift | known | incident | not checked |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for row in summary["by_operation_and_model"]:
         mark = f"**{row['state']}**" if row["state"] in ("drift", "incident") else row["state"]
-        lines.append(f"| {row['operation']} | {row['model']} | {mark} | {row['conforms']} | {row['drift']} | "
-                     f"{row['known']} | {row['incident']} | {row['not checked']} |")
+        lines.append(
+            f"| {row['operation']} | {row['model']} | {mark} | {row['conforms']} | {row['drift']} | "
+            f"{row['known']} | {row['incident']} | {row['not checked']} |"
+        )
     if summary["drifts"]:
         lines += ["", "## Drifts", ""]
         for n, d in enumerate(summary["drifts"], 1):
             what = f"rule {d['rule']}" if d["rule"] else (d["check"] or "")
-            lines += [f"### {n}. {d['operation']} · {what} · {len(d['models'])} model(s), {d['count']} result(s)", "",
-                      f"- models: {', '.join(d['models'])}",
-                      f"- first test: `{d['tests'][0]}`", "", "```", d["message"].strip()[:1500], "```", ""]
+            lines += [
+                f"### {n}. {d['operation']} · {what} · {len(d['models'])} model(s), {d['count']} result(s)",
+                "",
+                f"- models: {', '.join(d['models'])}",
+                f"- first test: `{d['tests'][0]}`",
+                "",
+                "```",
+                d["message"].strip()[:1500],
+                "```",
+                "",
+            ]
             lines += _evidence_line(d)
             lines += ["", "The exchange that failed:", ""] + _exchange_lines(d["exchange"]) + [""]
-    for title, key in (("Incidents (the run could not check)", "incidents"),
-                       ("Known differences and unconfirmed rules", "known"),
-                       ("Not checked", "not_checked")):
+    for title, key in (
+        ("Incidents (the run could not check)", "incidents"),
+        ("Known differences and unconfirmed rules", "known"),
+        ("Not checked", "not_checked"),
+    ):
         if not summary[key]:
             continue
         lines += ["", f"## {title}", ""]
         for g in summary[key][:40]:
             where = g["operation"] if key != "not_checked" else f"{g['operation']}, first `{g['tests'][0]}`"
             label = f"**{g['difference']}** " if g.get("difference") else ""
-            lines.append(f"- {label}×{g['count']} ({where}; {', '.join(g['models'][:6])}"
-                         f"{'…' if len(g['models']) > 6 else ''}): {_inline(g['message'], 300)}")
+            lines.append(
+                f"- {label}×{g['count']} ({where}; {', '.join(g['models'][:6])}"
+                f"{'…' if len(g['models']) > 6 else ''}): {_inline(g['message'], 300)}"
+            )
             if key == "incidents":
                 lines += ["  " + line for line in _exchange_lines(g["exchange"])]
             if key == "known" and g.get("evidence"):
                 prod = g["evidence"].get("production") or {}
-                lines.append(f"  - rule {g['rule']}: {g['evidence'].get('docs') or '-'}; production "
-                             f"{prod.get('status', 'unconfirmed')}")
+                lines.append(
+                    f"  - rule {g['rule']}: {g['evidence'].get('docs') or '-'}; production "
+                    f"{prod.get('status', 'unconfirmed')}"
+                )
         if len(summary[key]) > 40:
             lines.append(f"- … and {len(summary[key]) - 40} more in drift.json")
     return "\n".join(lines) + "\n"

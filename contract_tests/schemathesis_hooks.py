@@ -34,8 +34,9 @@ def no_server_error_but_documented_501(ctx: Any, response: Any, case: Any) -> bo
         error = (response.json() or {}).get("error") or {}
         assert isinstance(error.get("message"), str), f"501 without an error message: {response.text[:200]}"
         # the code is checked only where the error has one (production's gateway errors carry none)
-        assert error.get("code") in (None, "not_supported"), \
+        assert error.get("code") in (None, "not_supported"), (
             f"501 with a code other than the documented not_supported: {response.text[:200]}"
+        )
         return True
     assert response.status_code < 500, f"server error {response.status_code}: {response.text[:300]}"
     return True
@@ -44,8 +45,11 @@ def no_server_error_but_documented_501(ctx: Any, response: Any, case: Any) -> bo
 def is_multipart_negative(case: Any) -> bool:
     """Form fields carry no JSON types and cannot hold an empty list: a multipart case that is
     invalid only by type ("4" for 4) or by emptiness is valid on the wire. JSON runs the same rules."""
-    return bool((case.media_type or "").startswith("multipart/") and case.meta and
-                str(getattr(case.meta.generation, "mode", "")).lower().endswith("negative"))
+    return bool(
+        (case.media_type or "").startswith("multipart/")
+        and case.meta
+        and str(getattr(case.meta.generation, "mode", "")).lower().endswith("negative")
+    )
 
 
 @schemathesis.check

@@ -44,8 +44,11 @@ class Budget:
 
         with self._lock:
             if self.left is not None and self.left <= 0:
-                not_checked(f"needs a billable job ({what}); the budget is spent: raise --max-billable-jobs",
-                            operation=operation, model=model)
+                not_checked(
+                    f"needs a billable job ({what}); the budget is spent: raise --max-billable-jobs",
+                    operation=operation,
+                    model=model,
+                )
             if self.left is not None:
                 self.left -= 1
             self.spent += 1
@@ -67,9 +70,20 @@ class Budget:
 
 
 class Target:
-    def __init__(self, base_url: str, client: httpx.Client, key: str | None, key_2: str | None, *,
-                 budget: int | None, poll_interval: float, job_timeout: float, live: bool, label: str,
-                 app: Any = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        client: httpx.Client,
+        key: str | None,
+        key_2: str | None,
+        *,
+        budget: int | None,
+        poll_interval: float,
+        job_timeout: float,
+        live: bool,
+        label: str,
+        app: Any = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.client = client
         self.key = key
@@ -92,17 +106,43 @@ class Target:
         from starlette.testclient import TestClient
 
         client = TestClient(app, base_url="http://mock.test", raise_server_exceptions=True)
-        return cls("http://mock.test", client, KEY_A, KEY_B, budget=budget, poll_interval=5.0,
-                   job_timeout=600.0, live=False, label="mock in-process (ASGI)", app=app)
+        return cls(
+            "http://mock.test",
+            client,
+            KEY_A,
+            KEY_B,
+            budget=budget,
+            poll_interval=5.0,
+            job_timeout=600.0,
+            live=False,
+            label="mock in-process (ASGI)",
+            app=app,
+        )
 
     @classmethod
-    def remote(cls, base_url: str, key: str | None, key_2: str | None, *, budget: int | None,
-               poll_interval: float | None, job_timeout: float | None, label: str | None = None) -> Target:
+    def remote(
+        cls,
+        base_url: str,
+        key: str | None,
+        key_2: str | None,
+        *,
+        budget: int | None,
+        poll_interval: float | None,
+        job_timeout: float | None,
+        label: str | None = None,
+    ) -> Target:
         client = httpx.Client(base_url=base_url.rstrip("/"), timeout=httpx.Timeout(60.0, connect=10.0))
-        return cls(base_url, client, key, key_2, budget=budget,
-                   poll_interval=15.0 if poll_interval is None else poll_interval,
-                   job_timeout=600.0 if job_timeout is None else job_timeout, live=True,
-                   label=label or base_url)
+        return cls(
+            base_url,
+            client,
+            key,
+            key_2,
+            budget=budget,
+            poll_interval=15.0 if poll_interval is None else poll_interval,
+            job_timeout=600.0 if job_timeout is None else job_timeout,
+            live=True,
+            label=label or base_url,
+        )
 
     def close(self) -> None:
         self.client.close()
@@ -169,11 +209,18 @@ class Target:
                         return True
                     return False
 
-            retry = BoundedRetry(total=self.max_attempts - 1, connect=self.max_attempts - 1,
-                                 read=self.max_attempts - 1, status=self.max_attempts - 1, other=0,
-                                 allowed_methods=frozenset({"GET", "HEAD", "DELETE"}),
-                                 status_forcelist=(429, 503), respect_retry_after_header=True,
-                                 raise_on_status=False, backoff_factor=0)
+            retry = BoundedRetry(
+                total=self.max_attempts - 1,
+                connect=self.max_attempts - 1,
+                read=self.max_attempts - 1,
+                status=self.max_attempts - 1,
+                other=0,
+                allowed_methods=frozenset({"GET", "HEAD", "DELETE"}),
+                status_forcelist=(429, 503),
+                respect_retry_after_header=True,
+                raise_on_status=False,
+                backoff_factor=0,
+            )
             session = requests.Session()
             session.mount("http://", HTTPAdapter(max_retries=retry))
             session.mount("https://", HTTPAdapter(max_retries=retry))

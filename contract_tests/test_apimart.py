@@ -23,8 +23,13 @@ def test_submit_envelope(api, keyed):
 
 
 def test_task_states_and_result(api, keyed, target):
-    body = {"model": "sora-2-pro-preview", "prompt": "A waterfall", "duration": 4, "aspect_ratio": "portrait",
-            "resolution": "high"}
+    body = {
+        "model": "sora-2-pro-preview",
+        "prompt": "A waterfall",
+        "duration": 4,
+        "aspect_ratio": "portrait",
+        "resolution": "high",
+    }
     task_id = api.apimart_create(body).json()["data"][0]["task_id"]
     seen, waited = [], 0.0
     while True:
@@ -66,7 +71,9 @@ def test_unknown_task_is_404_with_integer_code(api, keyed):
 def test_no_key_is_401_in_the_gateway_shape(api):
     """APM-06 (a live probe): code "", param "", type apimart_error, and the request id both in the
     message and in the X-Oneapi-Request-Id header."""
-    response = api.send("POST", "/v1/videos/generations", auth=False, json={"model": "sora-2-preview", "prompt": "p"})
+    response = api.send(
+        "POST", "/v1/videos/generations", auth=False, json={"model": "sora-2-preview", "prompt": "p"}
+    )
     assert response.status_code == 401
     error = response.json()["error"]
     assert (error["code"], error["param"], error["type"]) == ("", "", "apimart_error"), error

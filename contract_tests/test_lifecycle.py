@@ -46,7 +46,9 @@ def test_lifecycle_properties_over_the_valid_space(api, keyed, target, variant):
     from .test_model_rules import run_examples
 
     examples = 12 if settings.get_current_profile_name().startswith("deep") else 2
-    run_examples(target, generate.valid("aihubmix", variant), lambda body: check_job(api, variant, body), examples)
+    run_examples(
+        target, generate.valid("aihubmix", variant), lambda body: check_job(api, variant, body), examples
+    )
 
 
 def check_job(api, variant: str, body: dict) -> None:
@@ -72,14 +74,17 @@ def check_job(api, variant: str, body: dict) -> None:
         api.checking("dimensions")
         assert (final["width"], final["height"], final["duration"]) == (width, height, seconds), (
             f"the finished job says {final['width']}x{final['height']} {final['duration']}s, "
-            f"the spec says {width}x{height} {seconds}s")
+            f"the spec says {width}x{height} {seconds}s"
+        )
         if final.get("completed_at") is not None and final.get("created") is not None:
             assert final["completed_at"] >= final["created"]
         if final.get("expires_at") is not None and final.get("created") is not None:
             assert final["expires_at"] > final["created"]
     api.checking("content")
     response = api.content(created["id"])
-    assert response.status_code == 200, f"content of a completed job: {response.status_code} {response.text[:200]}"
+    assert response.status_code == 200, (
+        f"content of a completed job: {response.status_code} {response.text[:200]}"
+    )
     assert response.headers["content-type"].startswith("video/mp4")
     got = probe_mp4(response.content)
     api.checking("dimensions")
@@ -87,7 +92,9 @@ def check_job(api, variant: str, body: dict) -> None:
     assert abs(got[2] - seconds) < 0.5, f"MP4 lasts {got[2]:.2f}s, the job says {seconds}s"
     sound = probe_audio(response.content)
     if generate.expected_audio("aihubmix", variant, body):  # the spec's x-audio (inferred, see there)
-        assert sound is not None, f"{model}: the spec gives this request sound (x-audio); the MP4 has no audio stream"
+        assert sound is not None, (
+            f"{model}: the spec gives this request sound (x-audio); the MP4 has no audio stream"
+        )
         assert abs(sound[1] - seconds) < 0.5, f"the soundtrack lasts {sound[1]:.2f}s, the video {seconds}s"
     else:
         assert sound is None, f"{model}: the spec gives this request no sound (x-audio); the MP4 has {sound}"

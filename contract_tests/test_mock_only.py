@@ -63,7 +63,9 @@ def test_downloads_expire(api, control):
     job = api.create_ok(SORA)
     final = api.wait(job["id"])
     assert api.content(job["id"]).status_code == 200
-    control.control("POST", "/clock/advance", json={"seconds": final["expires_at"] - final["completed_at"] + 1})
+    control.control(
+        "POST", "/clock/advance", json={"seconds": final["expires_at"] - final["completed_at"] + 1}
+    )
     assert api.content(job["id"]).status_code == 404
     assert api.get(job["id"]).status_code == 200
 
@@ -71,7 +73,9 @@ def test_downloads_expire(api, control):
 def test_journal_records_requests_without_keys(api, control):
     control.control("DELETE", "/journal")
     api.create_ok({**SORA, "prompt": "journal me"})
-    entries = control.control("GET", "/journal", params={"method": "POST", "path_prefix": "/v1/videos"}).json()["data"]
+    entries = control.control(
+        "GET", "/journal", params={"method": "POST", "path_prefix": "/v1/videos"}
+    ).json()["data"]
     assert entries[-1]["body"]["prompt"] == "journal me" and entries[-1]["status"] == 200
     text = str(entries)
     assert api.key not in text, "the journal shows a key in clear"
@@ -114,8 +118,13 @@ def _production_text(template: str | None, example: dict, **fill: str) -> str:
 @pytest.mark.parametrize("name", sorted(FAULTS))
 def test_named_fault_by_header_answers_production_body(api, control, name):
     status, template, example = FAULTS[name]
-    response = api.send("POST", "/v1/videos", headers={"X-Mock-Fault": name},
-                        json={**SORA, "model": "sora-2-pro"}, faults=True)  # asked for: not an incident
+    response = api.send(
+        "POST",
+        "/v1/videos",
+        headers={"X-Mock-Fault": name},
+        json={**SORA, "model": "sora-2-pro"},
+        faults=True,
+    )  # asked for: not an incident
     assert response.status_code == status, response.text
     body = response.json()
     assert set(body) == {"error", "type"} and set(body["error"]) == {"message", "type"}, body
@@ -157,6 +166,9 @@ def test_every_answer_has_a_request_id(api, control):
     assert len(set(ids)) == 3
     for response in (bad, missing):
         assert response.json()["error"]["message"].endswith(f"(tid: {response.headers['x-request-id']})")
-    assert bad.headers["x-mock-rule"] == "SORA-SECONDS" and "[rule SORA-SECONDS]" in bad.json()["error"]["message"]
+    assert (
+        bad.headers["x-mock-rule"] == "SORA-SECONDS"
+        and "[rule SORA-SECONDS]" in bad.json()["error"]["message"]
+    )
     task = api.apimart_task("task_00000000000000000000000000")
     assert task.headers.get("x-oneapi-request-id")

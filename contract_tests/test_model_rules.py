@@ -41,14 +41,19 @@ def names_field(error: dict | str, param: str) -> bool:
 
 def assert_rejected(response, param: str | None, *, why: str) -> None:
     assert 400 <= response.status_code < 500, (
-        f"{why}: expected a 4xx rejection, got {response.status_code}: {response.text[:300]}")
+        f"{why}: expected a 4xx rejection, got {response.status_code}: {response.text[:300]}"
+    )
     assert response.headers.get("content-type", "").startswith("application/json"), (
-        f"{why}: the error is not JSON ({response.headers.get('content-type')})")
+        f"{why}: the error is not JSON ({response.headers.get('content-type')})"
+    )
     error = response.json().get("error")
-    assert isinstance(error, dict) and isinstance(error.get("message"), str), f"{why}: no error.message in {response.text[:300]}"
+    assert isinstance(error, dict) and isinstance(error.get("message"), str), (
+        f"{why}: no error.message in {response.text[:300]}"
+    )
     if param:  # production's gateway sends no `param` member (AHM-03..06): the message must name it
-        assert names_field(error, param), \
+        assert names_field(error, param), (
             f"{why}: the error names {sorted(named_fields(error)) or 'no field'}, not {param!r}: {error}"
+        )
 
 
 def unconfirmed_and_accepted(response, rule: str | None, *, why: str) -> None:
@@ -56,8 +61,11 @@ def unconfirmed_and_accepted(response, rule: str | None, *, why: str) -> None:
     unconfirmed) may be accepted: the mock does so by default, production may too. Report it as
     `known` instead of failing; confirmed rules stay strict."""
     if response.status_code < 300 and not evidence.is_confirmed(rule):  # (x-rules of either spec)
-        known(f"{why}: accepted by the target ({response.status_code}); production's rejection is unconfirmed "
-              f"(x-rules; {response.headers.get('x-mock-unconfirmed-rules') or 'no warning header'})", rule=rule)
+        known(
+            f"{why}: accepted by the target ({response.status_code}); production's rejection is unconfirmed "
+            f"(x-rules; {response.headers.get('x-mock-unconfirmed-rules') or 'no warning header'})",
+            rule=rule,
+        )
 
 
 def send_breaking(api, target, rule: str | None, model: str | None, send, operation: str = "createVideo"):
@@ -74,13 +82,21 @@ def send_breaking(api, target, rule: str | None, model: str | None, send, operat
     api.checking("rejected", rule)
     confirmed = evidence.is_confirmed(rule)
     if not target.budget.may_send_breaking(rule, model):
-        not_checked(f"a request breaking {rule} for {model} was already accepted (and billed) this run; "
-                    "no further one is sent", operation=operation, model=model)
+        not_checked(
+            f"a request breaking {rule} for {model} was already accepted (and billed) this run; "
+            "no further one is sent",
+            operation=operation,
+            model=model,
+        )
     billable = not confirmed  # a server may accept it: a job is reserved first
     if billable and not target.budget.allows(1):
-        known(f"rule {rule}: production's rejection is unconfirmed (x-rules), so the breaking request was "
-              "not sent: a server that accepts it would bill a job (raise --max-billable-jobs to send it)",
-              rule=rule, operation=operation, model=model)
+        known(
+            f"rule {rule}: production's rejection is unconfirmed (x-rules), so the breaking request was "
+            "not sent: a server that accepts it would bill a job (raise --max-billable-jobs to send it)",
+            rule=rule,
+            operation=operation,
+            model=model,
+        )
     response = send(billable)
     if not confirmed:
         unconfirmed_and_accepted(response, rule, why=f"rule {rule}")
@@ -95,17 +111,23 @@ def _documented(group):
 @pytest.mark.parametrize("item", _documented("create"))
 def test_documented_breaking_create_is_rejected(api, keyed, target, item):
     model = item["body"].get("model")
-    response = send_breaking(api, target, item["rule"], model,
-                             lambda billable: api.create(item["body"], billable=billable))
+    response = send_breaking(
+        api, target, item["rule"], model, lambda billable: api.create(item["body"], billable=billable)
+    )
     assert_rejected(response, item.get("param"), why=f"rule {item['rule']}")
 
 
 @pytest.mark.parametrize("item", _documented("apimart"))
 def test_documented_breaking_apimart_request_is_rejected(api, keyed, target, item):
     model = item["body"].get("model")
-    response = send_breaking(api, target, item["rule"], model,
-                             lambda billable: api.apimart_create(item["body"], billable=billable),
-                             operation="apimartCreateGeneration")
+    response = send_breaking(
+        api,
+        target,
+        item["rule"],
+        model,
+        lambda billable: api.apimart_create(item["body"], billable=billable),
+        operation="apimartCreateGeneration",
+    )
     assert_rejected(response, item.get("param"), why=f"rule {item['rule']}")
     # APM-07: a rejected request's code is the HTTP status (APM-06's "" is the gateway layer's)
     assert response.json()["error"].get("code") in (response.status_code, ""), response.json()
@@ -137,23 +159,36 @@ def test_documented_breaking_remix_is_rejected(api, target, completed_sora, item
 
 # ----------------------------------------------------------------- generated from the spec
 def _generated():
-    for spec, body_schema, operation in (("aihubmix", "CreateVideoRequest", "createVideo"),
-                                         ("apimart", "GenerationRequest", "apimartCreateGeneration")):
+    for spec, body_schema, operation in (
+        ("aihubmix", "CreateVideoRequest", "createVideo"),
+        ("apimart", "GenerationRequest", "apimartCreateGeneration"),
+    ):
         for variant in sorted(set(generate.variants(spec, body_schema).values())):
             for violation in generate.violations(spec, variant):
                 model = violation.body.get("model")
-                yield pytest.param(spec, violation, id=f"{variant}-{violation.id}",
-                                   marks=pytest.mark.contract(operation=operation, model=model))
+                yield pytest.param(
+                    spec,
+                    violation,
+                    id=f"{variant}-{violation.id}",
+                    marks=pytest.mark.contract(operation=operation, model=model),
+                )
 
 
 @pytest.mark.parametrize(("spec", "violation"), list(_generated()))
 def test_generated_violation_is_rejected(api, keyed, target, spec, violation):
     """One request per constraint of every model of both dialects, each breaking only that one."""
     create = api.create if spec == "aihubmix" else api.apimart_create
-    response = send_breaking(api, target, violation.rule, violation.body.get("model"),
-                             lambda billable: create(violation.body, billable=billable),
-                             operation="createVideo" if spec == "aihubmix" else "apimartCreateGeneration")
-    assert_rejected(response, violation.param, why=f"{violation.what} of {violation.param} (rule {violation.rule})")
+    response = send_breaking(
+        api,
+        target,
+        violation.rule,
+        violation.body.get("model"),
+        lambda billable: create(violation.body, billable=billable),
+        operation="createVideo" if spec == "aihubmix" else "apimartCreateGeneration",
+    )
+    assert_rejected(
+        response, violation.param, why=f"{violation.what} of {violation.param} (rule {violation.rule})"
+    )
 
 
 # ----------------------------------------------------------------- valid space accepted
@@ -165,7 +200,9 @@ def check_echo(variant: str, body: dict, job: dict, api=None) -> None:
     assert job["model"] == body["model"]
     assert isinstance(job["id"], str) and job["id"]
     prompt: object = body
-    for part in generate.schemas("aihubmix")[variant]["x-render"].get("prompt", ["prompt"]):  # DashScope: input.prompt
+    for part in generate.schemas("aihubmix")[variant]["x-render"].get(
+        "prompt", ["prompt"]
+    ):  # DashScope: input.prompt
         prompt = prompt.get(part) if isinstance(prompt, dict) else None
     assert job.get("prompt") in (prompt, None), "the prompt is not echoed"
     width, height, seconds = generate.expected_render("aihubmix", variant, body)
@@ -174,11 +211,14 @@ def check_echo(variant: str, body: dict, job: dict, api=None) -> None:
         assert job["size"] == body.get("size", generate.default_of("aihubmix", variant, "size"))
         assert job["seconds"] == body.get("seconds", generate.default_of("aihubmix", variant, "seconds"))
     else:
-        assert job["status"] in ("in_progress", "completed"), f"{job['status']!r}: queued is Sora-only (002:136)"
+        assert job["status"] in ("in_progress", "completed"), (
+            f"{job['status']!r}: queued is Sora-only (002:136)"
+        )
         if api is not None:
             api.checking("dimensions")
         assert (job["width"], job["height"], job["duration"]) == (width, height, seconds), (
-            f"rendered {job['width']}x{job['height']} {job['duration']}s, the spec says {width}x{height} {seconds}s")
+            f"rendered {job['width']}x{job['height']} {job['duration']}s, the spec says {width}x{height} {seconds}s"
+        )
 
 
 @pytest.mark.parametrize("variant", CREATE_VARIANTS)

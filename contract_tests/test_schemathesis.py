@@ -36,8 +36,14 @@ def load(target: Target, name: str):
     # of its own; generated bearer values would only be valid-looking noise.
     # Unknown query parameters: the documents make no claim, and HTTP APIs ignore them, so none are
     # generated (a rejection would be a rule nobody wrote).
-    schema.config.generation.update(deterministic=True, database="none", codec="utf-8", allow_x00=False,
-                                    with_security_parameters=False, allow_extra_parameters=False)
+    schema.config.generation.update(
+        deterministic=True,
+        database="none",
+        codec="utf-8",
+        allow_x00=False,
+        with_security_parameters=False,
+        allow_extra_parameters=False,
+    )
     # A schema-valid Range can still lie past the end of the file: 416 is the documented, correct
     # answer (RFC 9110), not a rejection of valid data.
     accept = schema.config.checks.positive_data_acceptance
@@ -65,8 +71,6 @@ aihubmix = schemathesis.pytest.from_fixture("aihubmix_schema")
 apimart = schemathesis.pytest.from_fixture("apimart_schema")
 
 
-
-
 @schemathesis.check
 def video_shape_by_model(ctx, response, case):
     """Each video has the shape its model calls for (SoraVideo or GatewayVideo), said precisely:
@@ -88,9 +92,11 @@ REPLACED_CHECKS = [not_a_server_error, negative_data_rejection]
 OUR_CHECKS = [no_server_error_but_documented_501, negative_data_rejection_but_multipart, video_shape_by_model]
 
 
-BODY_SCHEMAS = {("POST", "/v1/videos"): ("aihubmix", "CreateVideoRequest"),
-                ("POST", "/v1/videos/{video_id}/remix"): ("aihubmix", "RemixVideoRequest"),
-                ("POST", "/v1/videos/generations"): ("apimart", "GenerationRequest")}
+BODY_SCHEMAS = {
+    ("POST", "/v1/videos"): ("aihubmix", "CreateVideoRequest"),
+    ("POST", "/v1/videos/{video_id}/remix"): ("aihubmix", "RemixVideoRequest"),
+    ("POST", "/v1/videos/generations"): ("apimart", "GenerationRequest"),
+}
 # The mock is asked to enforce every documented rule (production ignores the header): Schemathesis
 # judges the documents' contract; rules production is not known to enforce are judged by
 # test_model_rules, which reports their acceptance as `known`.
@@ -112,8 +118,11 @@ def validate(case, target: Target) -> None:
         # accepts it would bill a job. The rule tests send the confirmed breaking requests.
         if target.budget.allows(POSITIVE_BUDGET):
             reject()  # positive cases are generated too: drop this one, keep going
-        not_checked("Schemathesis's negative cases of a billable operation are not sent to a live target "
-                    "(a server that accepts one bills a job)", operation=case.operation.definition.raw.get("operationId"))
+        not_checked(
+            "Schemathesis's negative cases of a billable operation are not sent to a live target "
+            "(a server that accepts one bills a job)",
+            operation=case.operation.definition.raw.get("operationId"),
+        )
     if billable:
         target.budget.spend(f"Schemathesis {case.operation.label}")
     answered: list[int] = []
@@ -125,9 +134,17 @@ def validate(case, target: Target) -> None:
 
 
 def _validate(case, target: Target, answered: list[int]) -> None:
-    checks, excluded = OUR_CHECKS, REPLACED_CHECKS  # (multipart negative cases: negative_data_rejection_but_multipart)
+    checks, excluded = (
+        OUR_CHECKS,
+        REPLACED_CHECKS,
+    )  # (multipart negative cases: negative_data_rejection_but_multipart)
     body_schema = BODY_SCHEMAS.get((case.method.upper(), case.operation.path))
-    if _negative(case) and body_schema and isinstance(case.body, dict) and validator(*body_schema).is_valid(case.body):
+    if (
+        _negative(case)
+        and body_schema
+        and isinstance(case.body, dict)
+        and validator(*body_schema).is_valid(case.body)
+    ):
         # Schemathesis's mutation of a oneOf branch can land on a body another branch accepts
         # (e.g. a model id of a sibling variant, now that seconds take numbers): the spec says valid.
         # Excluded too, not only left out: schemathesis.toml enables it for every run of the schema.
@@ -137,8 +154,13 @@ def _validate(case, target: Target, answered: list[int]) -> None:
     kwargs = {"session": target.session()} if target.app is None else {}
     response = case.call(headers=headers, **kwargs)
     answered.append(response.status_code)
-    case.validate_response(response, headers=headers, excluded_checks=excluded, additional_checks=checks,
-                           transport_kwargs=kwargs or None)
+    case.validate_response(
+        response,
+        headers=headers,
+        excluded_checks=excluded,
+        additional_checks=checks,
+        transport_kwargs=kwargs or None,
+    )
 
 
 @aihubmix.parametrize()
@@ -169,7 +191,10 @@ def test_aihubmix_stateful_links(aihubmix_schema, target):
                 video_id = case.path_parameters.get("video_id")
                 for _ in range(200):
                     response = target.client.get(f"/v1/videos/{video_id}", headers=auth)
-                    if response.status_code != 200 or response.json().get("status") in ("completed", "failed"):
+                    if response.status_code != 200 or response.json().get("status") in (
+                        "completed",
+                        "failed",
+                    ):
                         break
                     target.pause()
 
@@ -179,10 +204,22 @@ def test_aihubmix_stateful_links(aihubmix_schema, target):
             return {"headers": auth, **({"session": target.session()} if target.app is None else {})}
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
-            case.validate_response(response, additional_checks=[*(additional_checks or []), *OUR_CHECKS],
-                                   excluded_checks=REPLACED_CHECKS, headers=auth,
-                                   transport_kwargs=kwargs or None, recorder=getattr(self, "recorder", None))
+            case.validate_response(
+                response,
+                additional_checks=[*(additional_checks or []), *OUR_CHECKS],
+                excluded_checks=REPLACED_CHECKS,
+                headers=auth,
+                transport_kwargs=kwargs or None,
+                recorder=getattr(self, "recorder", None),
+            )
 
     profile = settings.get_current_profile_name()
-    Machine.run(settings=settings(max_examples=200 if profile.startswith("deep") else 25, stateful_step_count=6,
-                                  deadline=None, derandomize=True, database=None))
+    Machine.run(
+        settings=settings(
+            max_examples=200 if profile.startswith("deep") else 25,
+            stateful_step_count=6,
+            deadline=None,
+            derandomize=True,
+            database=None,
+        )
+    )

@@ -11,14 +11,23 @@ from .outcomes import not_checked
 
 SORA_BODY = {"model": "sora-2", "prompt": "A lighthouse in a storm", "seconds": "4", "size": "1280x720"}
 UNKNOWN_ID = "eyJtb2RlbCI6InNvcmEtMiIsImlkIjoidmlkZW9fMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwIn0channel1"
-OPERATIONS = [("POST", "/v1/videos"), ("GET", "/v1/videos"), ("GET", "/v1/videos/{id}"),
-              ("DELETE", "/v1/videos/{id}"), ("GET", "/v1/videos/{id}/content"),
-              ("POST", "/v1/videos/{id}/remix"), ("POST", "/v1/videos/generations"), ("GET", "/v1/tasks/{id}")]
+OPERATIONS = [
+    ("POST", "/v1/videos"),
+    ("GET", "/v1/videos"),
+    ("GET", "/v1/videos/{id}"),
+    ("DELETE", "/v1/videos/{id}"),
+    ("GET", "/v1/videos/{id}/content"),
+    ("POST", "/v1/videos/{id}/remix"),
+    ("POST", "/v1/videos/generations"),
+    ("GET", "/v1/tasks/{id}"),
+]
 
 
 def assert_error_shape(response, status: int | tuple) -> dict:
     wanted = status if isinstance(status, tuple) else (status,)
-    assert response.status_code in wanted, f"expected {wanted}, got {response.status_code}: {response.text[:300]}"
+    assert response.status_code in wanted, (
+        f"expected {wanted}, got {response.status_code}: {response.text[:300]}"
+    )
     body = response.json()
     assert isinstance(body.get("error"), dict), f"no error object: {body}"
     assert isinstance(body["error"].get("message"), str) and body["error"]["message"]
@@ -27,8 +36,12 @@ def assert_error_shape(response, status: int | tuple) -> dict:
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)
 def test_no_key_is_401(api, method, path):
-    response = api.send(method, path.replace("{id}", UNKNOWN_ID), auth=False,
-                        json={"model": "sora-2", "prompt": "p"} if method == "POST" else None)
+    response = api.send(
+        method,
+        path.replace("{id}", UNKNOWN_ID),
+        auth=False,
+        json={"model": "sora-2", "prompt": "p"} if method == "POST" else None,
+    )
     if method == "POST":  # a server that ignores the missing key may create (and bill) a job
         api._account(False, response, "sora-2")
     api.checking("auth-required")
@@ -37,10 +50,15 @@ def test_no_key_is_401(api, method, path):
         # APM-06 (a live probe, verbatim): the gateway's body, its request id in the message and a header
         assert (error.get("code"), error.get("param"), error.get("type")) == ("", "", "apimart_error"), error
         request_id = response.headers.get("x-oneapi-request-id")
-        assert request_id and error["message"].endswith(f"(request id: {request_id})"), (error, response.headers)
+        assert request_id and error["message"].endswith(f"(request id: {request_id})"), (
+            error,
+            response.headers,
+        )
     else:
         # AHM-04/05: the gateway's own type, a tid in the message, no `code` or `param` member
-        assert error.get("type") == "Aihubmix_api_error" and "code" not in error and "param" not in error, error
+        assert error.get("type") == "Aihubmix_api_error" and "code" not in error and "param" not in error, (
+            error
+        )
         assert re.search(r"\(tid: ?[^)]+\)$", error["message"]), error
 
 
@@ -92,7 +110,11 @@ def test_remix_lineage(api, keyed):
     remix = response.json()
     assert remix["id"] != source["id"]
     assert remix["remixed_from_video_id"] == source["id"]
-    assert remix["model"] == source["model"] and remix["size"] == source["size"] and remix["seconds"] == source["seconds"]
+    assert (
+        remix["model"] == source["model"]
+        and remix["size"] == source["size"]
+        and remix["seconds"] == source["seconds"]
+    )
     assert remix["prompt"] == "The same lighthouse at dawn"
     final = api.wait(remix["id"])
     assert final["status"] == "completed" and final["remixed_from_video_id"] == source["id"]

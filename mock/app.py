@@ -58,8 +58,13 @@ class Dispatch:
         request = Request(scope, receive, send)
         handler = self.table.get(scope["method"])
         if handler is None:
-            response = _error(scope, 405, f"method {scope['method']} is not allowed on {scope['path']}",
-                              "method_not_allowed", {"Allow": self.allow})
+            response = _error(
+                scope,
+                405,
+                f"method {scope['method']} is not allowed on {scope['path']}",
+                "method_not_allowed",
+                {"Allow": self.allow},
+            )
         else:
             response = await handler(request)
         await response(scope, receive, send)
@@ -133,12 +138,22 @@ class Guard:
     def __call__(self, scope: Scope) -> Response | None:
         headers = scope["headers"]
         if len(headers) > self.max_headers:
-            return _error(scope, 431, f"{len(headers)} request headers: the mock takes at most {self.max_headers}",
-                          "headers_too_large", {"Connection": "close"})
+            return _error(
+                scope,
+                431,
+                f"{len(headers)} request headers: the mock takes at most {self.max_headers}",
+                "headers_too_large",
+                {"Connection": "close"},
+            )
         size = sum(len(name) + len(value) for name, value in headers)
         if size > self.max_header_bytes:
-            return _error(scope, 431, f"request headers of {size} bytes: the mock takes at most {self.max_header_bytes}",
-                          "headers_too_large", {"Connection": "close"})
+            return _error(
+                scope,
+                431,
+                f"request headers of {size} bytes: the mock takes at most {self.max_header_bytes}",
+                "headers_too_large",
+                {"Connection": "close"},
+            )
         path = scope["path"]
         if self.hosts is None and not path.startswith("/__mock"):
             return None
@@ -151,8 +166,11 @@ class Guard:
             if len(self.seen) < 64:
                 self.seen.add(host)  # the few Host values clients send, as they arrive
             return None
-        found = {name: value for name, value in headers if name in (b"host", b"origin", b"sec-fetch-site",
-                                                                   b"x-mock-control-key")}
+        found = {
+            name: value
+            for name, value in headers
+            if name in (b"host", b"origin", b"sec-fetch-site", b"x-mock-control-key")
+        }
         host = found.get(b"host", b"")
         if self.hosts is not None and _host_name(host) not in self.hosts:
             return self.wrong_host(scope, host)
@@ -160,23 +178,38 @@ class Guard:
 
     def wrong_host(self, scope: Scope, host: bytes) -> Response:
         assert self.hosts is not None
-        return _error(scope, 403, f"Host {host.decode('latin-1')[:100]!r} is not served here (a guard against DNS "
-                               f"rebinding): use one of {', '.join(sorted(self.hosts))}, or start the mock with "
-                               "--allowed-host NAME", "host_not_allowed")
+        return _error(
+            scope,
+            403,
+            f"Host {host.decode('latin-1')[:100]!r} is not served here (a guard against DNS "
+            f"rebinding): use one of {', '.join(sorted(self.hosts))}, or start the mock with "
+            "--allowed-host NAME",
+            "host_not_allowed",
+        )
 
     def control(self, scope: Scope, found: dict[bytes, bytes], host: bytes, path: str) -> Response | None:
         site = found.get(b"sec-fetch-site")
         origin = found.get(b"origin")
         if site in (b"cross-site", b"same-site") or (
-                origin is not None and origin.partition(b"://")[2].lower() != host.lower()):
-            return _error(scope, 403, "the control plane refuses requests from web pages of other sites (Origin or "
-                               "Sec-Fetch-Site says cross-site); call it from a test or a terminal",
-                          "cross_site_refused")
+            origin is not None and origin.partition(b"://")[2].lower() != host.lower()
+        ):
+            return _error(
+                scope,
+                403,
+                "the control plane refuses requests from web pages of other sites (Origin or "
+                "Sec-Fetch-Site says cross-site); call it from a test or a terminal",
+                "cross_site_refused",
+            )
         if self.control_key is not None and path != "/__mock/health":  # health stays open for probes
             given = found.get(b"x-mock-control-key", b"")
             if not hmac.compare_digest(given, self.control_key):
-                return _error(scope, 401, "the control plane needs the key the mock was started with (--control-key): "
-                                   "send it in X-Mock-Control-Key", "control_key_required")
+                return _error(
+                    scope,
+                    401,
+                    "the control plane needs the key the mock was started with (--control-key): "
+                    "send it in X-Mock-Control-Key",
+                    "control_key_required",
+                )
         return None
 
 
@@ -192,7 +225,9 @@ class MockApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
         if scope["type"] == "websocket":  # no route speaks WebSocket: refuse the upgrade (403)
-            await send({"type": "websocket.close", "code": 1008, "reason": "the mock has no WebSocket routes"})
+            await send(
+                {"type": "websocket.close", "code": 1008, "reason": "the mock has no WebSocket routes"}
+            )
             return
         if scope["type"] == "http":
             refused = self.guard(scope)
@@ -202,12 +237,15 @@ class MockApp:
         try:
             await self.router(scope, receive, send)
         except HTTPException as exc:  # from Starlette's own machinery, e.g. a malformed request
-            await _error(scope, exc.status_code, str(exc.detail), "invalid_request", exc.headers)(scope, receive, send)
+            await _error(scope, exc.status_code, str(exc.detail), "invalid_request", exc.headers)(
+                scope, receive, send
+            )
         except Exception:  # a bug in the mock must still answer, and say so
             log.exception("unexpected error in %s %s", scope.get("method"), scope.get("path"))
             if scope["type"] == "http":
-                await _error(scope, 500, "internal error in the mock (a bug: please report it)", "server_error")(
-                    scope, receive, send)
+                await _error(
+                    scope, 500, "internal error in the mock (a bug: please report it)", "server_error"
+                )(scope, receive, send)
 
 
 def create_app(config: MockConfig | None = None, **overrides) -> MockApp:

@@ -18,7 +18,7 @@ def redact(key: str | None) -> str | None:
     6 characters), and its length: enough to tell keys apart, never enough to use one."""
     if not key:
         return None
-    return f"{key[:min(6, len(key) // 4)]}…({len(key)} chars)"
+    return f"{key[: min(6, len(key) // 4)]}…({len(key)} chars)"
 
 
 @lru_cache(maxsize=4096)

@@ -58,11 +58,18 @@ async def read_raw(request: Request, limit: int) -> bytes:
                 async with asyncio.timeout(stall):  # a stalled upload must not hold a slot forever
                     message = await receive()
         except TimeoutError:
-            raise ApiError(408, f"the request body stalled: no data for {stall:g} s; send it at once",
-                           code="body_timeout", headers={"Connection": "close"}) from None
+            raise ApiError(
+                408,
+                f"the request body stalled: no data for {stall:g} s; send it at once",
+                code="body_timeout",
+                headers={"Connection": "close"},
+            ) from None
         if message["type"] == "http.disconnect":
-            raise ApiError(CLIENT_CLOSED, "the client disconnected before the request body was complete",
-                           code="client_disconnected")
+            raise ApiError(
+                CLIENT_CLOSED,
+                "the client disconnected before the request body was complete",
+                code="client_disconnected",
+            )
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
@@ -75,8 +82,9 @@ async def read_raw(request: Request, limit: int) -> bytes:
 
 
 def _too_deep() -> ApiError:
-    return ApiError(400, f"request body is not valid JSON: nested deeper than {MAX_DEPTH} levels",
-                    code="invalid_json")
+    return ApiError(
+        400, f"request body is not valid JSON: nested deeper than {MAX_DEPTH} levels", code="invalid_json"
+    )
 
 
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
@@ -129,9 +137,13 @@ def _check_prompt(request: Request, value: Any) -> None:
     mock = getattr(state, "mock", None)
     cap = mock.config.max_prompt_chars if mock is not None else 100_000
     if len(prompt) > cap:
-        raise ApiError(400, f"prompt: {len(prompt)} characters is more than this mock keeps ({cap}; the mock's "
-                            "own limit, set by --max-prompt-chars, not a documented production rule)",
-                       param="prompt", code="prompt_too_long")
+        raise ApiError(
+            400,
+            f"prompt: {len(prompt)} characters is more than this mock keeps ({cap}; the mock's "
+            "own limit, set by --max-prompt-chars, not a documented production rule)",
+            param="prompt",
+            code="prompt_too_long",
+        )
 
 
 def parse_json(raw: bytes) -> Any:
@@ -140,10 +152,16 @@ def parse_json(raw: bytes) -> Any:
     try:
         raw.decode("utf-8")  # to say so precisely; orjson would reject it too
     except UnicodeDecodeError as exc:
-        raise ApiError(400, f"request body is not valid UTF-8 text: {exc.reason}", code="invalid_json") from None
+        raise ApiError(
+            400, f"request body is not valid UTF-8 text: {exc.reason}", code="invalid_json"
+        ) from None
     if too_many_values(raw):
-        raise ApiError(400, f"request body holds more than {MAX_VALUES} JSON values (counting every ',', '[' "
-                            "and '{'); a video request needs a few dozen", code="invalid_json")
+        raise ApiError(
+            400,
+            f"request body holds more than {MAX_VALUES} JSON values (counting every ',', '[' "
+            "and '{'); a video request needs a few dozen",
+            code="invalid_json",
+        )
     try:
         value = orjson.loads(raw)  # rejects NaN / Infinity and lone surrogates
         if too_deep(raw):
@@ -165,8 +183,11 @@ def _check_closed(content_type: str, raw: bytes) -> None:
     """A multipart body must end with its closing delimiter; a truncated one would parse quietly."""
     match = _BOUNDARY.search(content_type)
     if match and not raw.rstrip(b"\r\n").endswith(b"--" + match.group(1).encode("latin-1") + b"--"):
-        raise ApiError(400, "malformed multipart body: it does not end with the closing boundary (truncated?)",
-                       code="invalid_multipart")
+        raise ApiError(
+            400,
+            "malformed multipart body: it does not end with the closing boundary (truncated?)",
+            code="invalid_multipart",
+        )
 
 
 async def read_body(request: Request, limit: int) -> tuple[str, Any]:
@@ -206,8 +227,11 @@ async def read_body(request: Request, limit: int) -> tuple[str, Any]:
             await form.close()
     if not media and not raw:
         raise ApiError(400, "request body is required (JSON or multipart/form-data)", code="missing_body")
-    raise ApiError(415, f"unsupported Content-Type {media or '(none)'!r}: send application/json or multipart/form-data",
-                   code="unsupported_media_type")
+    raise ApiError(
+        415,
+        f"unsupported Content-Type {media or '(none)'!r}: send application/json or multipart/form-data",
+        code="unsupported_media_type",
+    )
 
 
 #: The journal keeps at most this many members of any object or list, this many levels, and this

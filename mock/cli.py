@@ -59,59 +59,134 @@ example: aihubmix-mock serve --port 4010 --job-seconds 0 --key sk-test
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="aihubmix-mock", description=(
-        "Stateful mock of the AIHubMix / APIMart video APIs, validated by the spec in openapi/."))
+    parser = argparse.ArgumentParser(
+        prog="aihubmix-mock",
+        description=(
+            "Stateful mock of the AIHubMix / APIMart video APIs, validated by the spec in openapi/."
+        ),
+    )
     parser.add_argument("--version", action="version", version=f"aihubmix-mock {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the mock server", formatter_class=_HelpFormatter, epilog=SERVE_EPILOG,
-                           description="Run the mock server on HOST:PORT until interrupted (Ctrl-C or SIGTERM).")
+    serve = sub.add_parser(
+        "serve",
+        help="run the mock server",
+        formatter_class=_HelpFormatter,
+        epilog=SERVE_EPILOG,
+        description="Run the mock server on HOST:PORT until interrupted (Ctrl-C or SIGTERM).",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind")
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", 4010)), help="port (env PORT)")
-    serve.add_argument("--job-seconds", type=float, default=5.0,
-                       help="time policy: seconds from creation to completed (0: completed on the first poll)")
-    serve.add_argument("--policy", choices=["time", "polls", "manual"], default="time",
-                       help="how jobs progress; a request may override it with X-Mock-Policy")
+    serve.add_argument(
+        "--job-seconds",
+        type=float,
+        default=5.0,
+        help="time policy: seconds from creation to completed (0: completed on the first poll)",
+    )
+    serve.add_argument(
+        "--policy",
+        choices=["time", "polls", "manual"],
+        default="time",
+        help="how jobs progress; a request may override it with X-Mock-Policy",
+    )
     serve.add_argument("--polls", type=int, default=3, help="polls policy: status polls until completed")
-    serve.add_argument("--key", action="append", metavar="KEY",
-                       help="accept only this bearer key (repeatable); without any, every key is accepted that "
-                            "is 1-512 visible ASCII characters without spaces")
-    serve.add_argument("--keys-file", help="file with one accepted key per line (also env AIHUBMIX_MOCK_KEYS=k1,k2)")
+    serve.add_argument(
+        "--key",
+        action="append",
+        metavar="KEY",
+        help="accept only this bearer key (repeatable); without any, every key is accepted that "
+        "is 1-512 visible ASCII characters without spaces",
+    )
+    serve.add_argument(
+        "--keys-file", help="file with one accepted key per line (also env AIHUBMIX_MOCK_KEYS=k1,k2)"
+    )
     serve.add_argument("--max-jobs", type=int, default=100_000, help="jobs kept at most (then 429)")
-    serve.add_argument("--max-jobs-per-key", type=int, default=20_000,
-                       help="jobs one key may hold (then 429 for that key only)")
-    serve.add_argument("--max-body-mb", type=float, default=25.0, help="largest request body in MiB (then 413)")
-    serve.add_argument("--max-prompt-chars", type=int, default=100_000,
-                       help="longest prompt the mock keeps (then 400); a mock cap, not a production rule")
-    serve.add_argument("--state-file", help="SQLite file that keeps jobs across restarts (default: memory only)")
+    serve.add_argument(
+        "--max-jobs-per-key",
+        type=int,
+        default=20_000,
+        help="jobs one key may hold (then 429 for that key only)",
+    )
+    serve.add_argument(
+        "--max-body-mb", type=float, default=25.0, help="largest request body in MiB (then 413)"
+    )
+    serve.add_argument(
+        "--max-prompt-chars",
+        type=int,
+        default=100_000,
+        help="longest prompt the mock keeps (then 400); a mock cap, not a production rule",
+    )
+    serve.add_argument(
+        "--state-file", help="SQLite file that keeps jobs across restarts (default: memory only)"
+    )
     serve.add_argument("--media-cache-dir", help="folder that keeps rendered MP4s across restarts")
-    serve.add_argument("--seed", type=int, help="make ids reproducible: the same seed and requests give the same ids")
+    serve.add_argument(
+        "--seed", type=int, help="make ids reproducible: the same seed and requests give the same ids"
+    )
     serve.add_argument("--fps", type=int, default=1, help="frame rate of rendered MP4s")
-    serve.add_argument("--rules", choices=["production", "documents"], default="production",
-                       help="production: reject only what production is known to reject, accept the rest with "
-                            "X-Mock-Unconfirmed-Rules; documents: reject every documented rule "
-                            "(per request: header X-Mock-Rules)")
+    serve.add_argument(
+        "--rules",
+        choices=["production", "documents"],
+        default="production",
+        help="production: reject only what production is known to reject, accept the rest with "
+        "X-Mock-Unconfirmed-Rules; documents: reject every documented rule "
+        "(per request: header X-Mock-Rules)",
+    )
     serve.add_argument("--max-renders", type=int, default=2, help="media encodes at once (others wait)")
-    serve.add_argument("--control-key", default=os.environ.get("AIHUBMIX_MOCK_CONTROL_KEY"),
-                       help="require this key in X-Mock-Control-Key on /__mock (except health); "
-                            "env AIHUBMIX_MOCK_CONTROL_KEY (no default: the control plane is open)")
-    serve.add_argument("--allowed-host", action="append", metavar="NAME",
-                       help="also accept this Host header (repeatable); bound to loopback, only loopback names "
-                            "are accepted (DNS-rebinding guard)")
-    serve.add_argument("--idle-timeout", type=float, default=IDLE_TIMEOUT,
-                       help="seconds an idle keep-alive connection stays open (longer than clients' pool expiry)")
-    serve.add_argument("--header-timeout", type=float, default=10.0,
-                       help="seconds a client has to send its request headers (then 408)")
-    serve.add_argument("--body-timeout", type=float, default=30.0,
-                       help="seconds a request body may stall between chunks (then 408)")
-    serve.add_argument("--max-connections", type=int, default=1000,
-                       help="open connections at most (then 503); idle ones are closed first near the limit")
-    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
-                       help="uvicorn's log level (keys never appear in the log)")
-    serve.add_argument("--access-log", action="store_true",
-                       help="log each request (off by default: it costs ~45%% of the throughput; the journal "
-                            "at /__mock/journal has every request)")
-    serve.add_argument("--no-access-log", action="store_false", dest="access_log",
-                       help="do not log each request (the default)")
+    serve.add_argument(
+        "--control-key",
+        default=os.environ.get("AIHUBMIX_MOCK_CONTROL_KEY"),
+        help="require this key in X-Mock-Control-Key on /__mock (except health); "
+        "env AIHUBMIX_MOCK_CONTROL_KEY (no default: the control plane is open)",
+    )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        metavar="NAME",
+        help="also accept this Host header (repeatable); bound to loopback, only loopback names "
+        "are accepted (DNS-rebinding guard)",
+    )
+    serve.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=IDLE_TIMEOUT,
+        help="seconds an idle keep-alive connection stays open (longer than clients' pool expiry)",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=float,
+        default=10.0,
+        help="seconds a client has to send its request headers (then 408)",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=float,
+        default=30.0,
+        help="seconds a request body may stall between chunks (then 408)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=1000,
+        help="open connections at most (then 503); idle ones are closed first near the limit",
+    )
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="uvicorn's log level (keys never appear in the log)",
+    )
+    serve.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log each request (off by default: it costs ~45%% of the throughput; the journal "
+        "at /__mock/journal has every request)",
+    )
+    serve.add_argument(
+        "--no-access-log",
+        action="store_false",
+        dest="access_log",
+        help="do not log each request (the default)",
+    )
     return parser
 
 
@@ -119,11 +194,17 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def _check(args: argparse.Namespace) -> None:
-    for name, low, high in (("job_seconds", 0, 10 * 365 * 86400), ("max_body_mb", 1 / 1024, 2048),
-                            ("idle_timeout", 1, 3600), ("header_timeout", 0.1, 3600)):
+    for name, low, high in (
+        ("job_seconds", 0, 10 * 365 * 86400),
+        ("max_body_mb", 1 / 1024, 2048),
+        ("idle_timeout", 1, 3600),
+        ("header_timeout", 0.1, 3600),
+    ):
         value = getattr(args, name)
         if not math.isfinite(value) or not low <= value <= high:
-            raise ValueError(f"--{name.replace('_', '-')} must be a number from {low:g} to {high:g}, not {value}")
+            raise ValueError(
+                f"--{name.replace('_', '-')} must be a number from {low:g} to {high:g}, not {value}"
+            )
     if not 0 <= args.port <= 65535:
         raise ValueError(f"--port must be from 0 to 65535, not {args.port}")
     if not 1 <= args.max_connections <= 1_000_000:
@@ -148,12 +229,24 @@ def config_from(args: argparse.Namespace) -> MockConfig:
     if _loopback(args.host) or args.allowed_host:
         hosts = [*(LOOPBACK if _loopback(args.host) else ()), args.host, *(args.allowed_host or [])]
     return MockConfig(
-        policy=args.policy, job_seconds=args.job_seconds, polls=args.polls, keys=_keys(args),
-        max_jobs=args.max_jobs, max_jobs_per_key=args.max_jobs_per_key,
-        max_body_bytes=int(args.max_body_mb * 1024 * 1024), max_prompt_chars=args.max_prompt_chars,
-        channel=args.port or 4010, state_file=args.state_file, media_cache_dir=args.media_cache_dir, fps=args.fps,
-        max_renders=args.max_renders, body_timeout=args.body_timeout, control_key=args.control_key,
-        allowed_hosts=hosts, seed=args.seed, rules=args.rules,
+        policy=args.policy,
+        job_seconds=args.job_seconds,
+        polls=args.polls,
+        keys=_keys(args),
+        max_jobs=args.max_jobs,
+        max_jobs_per_key=args.max_jobs_per_key,
+        max_body_bytes=int(args.max_body_mb * 1024 * 1024),
+        max_prompt_chars=args.max_prompt_chars,
+        channel=args.port or 4010,
+        state_file=args.state_file,
+        media_cache_dir=args.media_cache_dir,
+        fps=args.fps,
+        max_renders=args.max_renders,
+        body_timeout=args.body_timeout,
+        control_key=args.control_key,
+        allowed_hosts=hosts,
+        seed=args.seed,
+        rules=args.rules,
     )
 
 
@@ -192,13 +285,19 @@ def main(argv: list[str] | None = None) -> int:
 
     connections = _file_limit(args.max_connections)
     if connections < args.max_connections:
-        print(f"aihubmix-mock: warning: the open-file limit allows {connections} connections, not "
-              f"{args.max_connections} (raise it with ulimit -n)", file=sys.stderr)
+        print(
+            f"aihubmix-mock: warning: the open-file limit allows {connections} connections, not "
+            f"{args.max_connections} (raise it with ulimit -n)",
+            file=sys.stderr,
+        )
     if not _loopback(args.host) and config.control_key is None:
-        print(f"aihubmix-mock: warning: listening on {args.host}, beyond loopback, and the control plane has no "
-              "key: anyone who can reach this port can read the journal (every client's prompts), reset the "
-              "mock and inject faults. Start it with --control-key KEY (or env AIHUBMIX_MOCK_CONTROL_KEY).",
-              file=sys.stderr, flush=True)
+        print(
+            f"aihubmix-mock: warning: listening on {args.host}, beyond loopback, and the control plane has no "
+            "key: anyone who can reach this port can read the journal (every client's prompts), reset the "
+            "mock and inject faults. Start it with --control-key KEY (or env AIHUBMIX_MOCK_CONTROL_KEY).",
+            file=sys.stderr,
+            flush=True,
+        )
     # What start-up built (the parsed specs, compiled validators, modules) lives as long as the
     # process: move it out of the collector's way, so full collections walk only the jobs.
     gc.collect()
@@ -206,17 +305,29 @@ def main(argv: list[str] | None = None) -> int:
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it under the handler that was there
     # before: make that one a clean exit, so the state file is closed and the exit code is 0.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print(f"aihubmix-mock {__version__} on http://{args.host}:{args.port} "
-          f"(policy {config.policy}, job {config.job_seconds}s, rules {config.rules}, "
-          f"{'keys: ' + str(len(config.keys)) if config.keys else 'any key'}, control plane /__mock"
-          f"{' with a key' if config.control_key else ''})", flush=True)
+    print(
+        f"aihubmix-mock {__version__} on http://{args.host}:{args.port} "
+        f"(policy {config.policy}, job {config.job_seconds}s, rules {config.rules}, "
+        f"{'keys: ' + str(len(config.keys)) if config.keys else 'any key'}, control plane /__mock"
+        f"{' with a key' if config.control_key else ''})",
+        flush=True,
+    )
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                    access_log=args.access_log, server_header=False, ws="none",
-                    http=protocol_class(args.header_timeout, args.body_timeout, 256 * 1024,
-                                        max(1, connections * 3 // 4)),
-                    timeout_keep_alive=args.idle_timeout, limit_concurrency=connections,
-                    timeout_graceful_shutdown=15)
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            access_log=args.access_log,
+            server_header=False,
+            ws="none",
+            http=protocol_class(
+                args.header_timeout, args.body_timeout, 256 * 1024, max(1, connections * 3 // 4)
+            ),
+            timeout_keep_alive=args.idle_timeout,
+            limit_concurrency=connections,
+            timeout_graceful_shutdown=15,
+        )
     finally:
         app.state.mock.close()
     return 0

@@ -72,29 +72,47 @@ class MockConfig:
             raise ValueError(f"policy must be time, polls or manual, not {self.policy!r}")
         if self.outcome not in ("completed", "failed"):
             raise ValueError(f"outcome must be completed or failed, not {self.outcome!r}")
-        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)
-                                      or not 0 <= self.seed <= 2**32 - 1):
+        if self.seed is not None and (
+            isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= 2**32 - 1
+        ):
             raise ValueError("seed must be a whole number from 0 to 4294967295")
         if self.rules not in ("production", "documents"):
             raise ValueError(f"rules must be production or documents, not {self.rules!r}")
         self._number("job_seconds", low=0, high=10 * 365 * 86400)
         self._number("body_timeout", low=0.001, high=3600)
-        for name, low, high in (("polls", 1, 10**6), ("max_jobs", 1, 10**8), ("max_jobs_per_key", 1, 10**8),
-                                ("max_body_bytes", 1, 2**31), ("max_prompt_chars", 1, 2**31),
-                                ("channel", 0, 10**9), ("journal_size", 1, 10**7),
-                                ("journal_max_bytes", 1024, 2**40), ("fps", 1, 120), ("max_renders", 1, 64),
-                                ("max_headers", 8, 10_000), ("max_header_bytes", 1024, 2**24)):
+        for name, low, high in (
+            ("polls", 1, 10**6),
+            ("max_jobs", 1, 10**8),
+            ("max_jobs_per_key", 1, 10**8),
+            ("max_body_bytes", 1, 2**31),
+            ("max_prompt_chars", 1, 2**31),
+            ("channel", 0, 10**9),
+            ("journal_size", 1, 10**7),
+            ("journal_max_bytes", 1024, 2**40),
+            ("fps", 1, 120),
+            ("max_renders", 1, 64),
+            ("max_headers", 8, 10_000),
+            ("max_header_bytes", 1024, 2**24),
+        ):
             self._whole(name, low, high)
         if self.control_key is not None and not self.control_key.strip():
             raise ValueError("control_key must not be empty")
 
     def _number(self, name: str, low: float, high: float) -> None:
         value = getattr(self, name)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-                or not low <= value <= high:
-            raise ValueError(f"{name.replace('_', '-')} must be a number from {low:g} to {high:g}, not {value!r}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or not low <= value <= high
+        ):
+            raise ValueError(
+                f"{name.replace('_', '-')} must be a number from {low:g} to {high:g}, not {value!r}"
+            )
 
     def _whole(self, name: str, low: int, high: int) -> None:
         value = getattr(self, name)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ValueError(f"{name.replace('_', '-')} must be a whole number from {low} to {high}, not {value!r}")
+            raise ValueError(
+                f"{name.replace('_', '-')} must be a whole number from {low} to {high}, not {value!r}"
+            )

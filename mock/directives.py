@@ -23,12 +23,14 @@ OUTCOMES = ("completed", "failed")
 
 @dataclass(frozen=True, slots=True)
 class Directives:
-    policy: Policy | None = None    # None: the server's policy
-    outcome: str | None = None      # None: completed (unless the prompt says otherwise)
-    fault: str | None = None        # a name in the fault catalogue (faults.py)
+    policy: Policy | None = None  # None: the server's policy
+    outcome: str | None = None  # None: completed (unless the prompt says otherwise)
+    fault: str | None = None  # a name in the fault catalogue (faults.py)
 
     @classmethod
-    def parse(cls, headers: dict[bytes, bytes], default_policy: Policy, faults: Collection[str]) -> Directives:
+    def parse(
+        cls, headers: dict[bytes, bytes], default_policy: Policy, faults: Collection[str]
+    ) -> Directives:
         policy_text = headers.get(b"x-mock-policy")
         outcome_text = headers.get(b"x-mock-outcome")
         fault_text = headers.get(b"x-mock-fault")
@@ -39,17 +41,27 @@ class Directives:
             try:
                 policy = Policy.parse(policy_text.decode("latin-1"), default_policy)
             except ValueError as exc:
-                raise ApiError(400, f"X-Mock-Policy: {exc}", param="X-Mock-Policy", code="invalid_header") from None
+                raise ApiError(
+                    400, f"X-Mock-Policy: {exc}", param="X-Mock-Policy", code="invalid_header"
+                ) from None
         if outcome_text is not None:
             outcome = outcome_text.decode("latin-1").strip()
             if outcome not in OUTCOMES:
-                raise ApiError(400, "X-Mock-Outcome takes completed or failed", param="X-Mock-Outcome",
-                               code="invalid_header")
+                raise ApiError(
+                    400,
+                    "X-Mock-Outcome takes completed or failed",
+                    param="X-Mock-Outcome",
+                    code="invalid_header",
+                )
         if fault_text:
             fault = fault_text.decode("latin-1").strip().lower()
             if fault not in faults:
-                raise ApiError(400, f"X-Mock-Fault takes one of: {describe(faults)}", param="X-Mock-Fault",
-                               code="invalid_header")
+                raise ApiError(
+                    400,
+                    f"X-Mock-Fault takes one of: {describe(faults)}",
+                    param="X-Mock-Fault",
+                    code="invalid_header",
+                )
         return cls(policy, outcome, fault)
 
 

@@ -135,10 +135,12 @@ def endpoint(dialect: str) -> Callable[[Handler], Callable[[Request], Awaitable[
                 response = error_response(exc, dialect, request_id)
             except Exception:  # a bug in the mock must still answer, and say so
                 log.exception("unexpected error in %s %s", request.method, request.url.path)
-                response = error_response(ApiError(500, "internal error in the mock (a bug: please report it)"),
-                                          dialect, request_id)
-            mock.journal.record(mock.clock.now(), scope, key, call.journal_body if call else None,
-                                response.status_code)
+                response = error_response(
+                    ApiError(500, "internal error in the mock (a bug: please report it)"), dialect, request_id
+                )
+            mock.journal.record(
+                mock.clock.now(), scope, key, call.journal_body if call else None, response.status_code
+            )
             return response
 
         route.__name__ = handler.__name__

@@ -47,10 +47,19 @@ class ApiError(Exception):
     injected faults), which APIMart writes in its gateway's shape.
     """
 
-    def __init__(self, status: int, message: str, *, type: str | None = None,  # noqa: A002
-                 param: str | None = None, code: str | None = None, rule: str | None = None,
-                 headers: dict[str, str] | None = None, wire_code: str | None = None,
-                 gateway: bool = False) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str | None = None,  # noqa: A002
+        param: str | None = None,
+        code: str | None = None,
+        rule: str | None = None,
+        headers: dict[str, str] | None = None,
+        wire_code: str | None = None,
+        gateway: bool = False,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
@@ -70,12 +79,24 @@ class ApiError(Exception):
         if dialect == "apimart":
             if self.gateway or self.status == 401:
                 suffix = f" (request id: {request_id})" if request_id else ""
-                return {"error": {"code": "", "message": self.text + suffix, "param": "", "type": "apimart_error"}}
-            return {"error": {"code": self.status, "message": self.text,
-                              "type": self.type or APIMART_TYPES.get(self.status, "invalid_request_error")}}
+                return {
+                    "error": {"code": "", "message": self.text + suffix, "param": "", "type": "apimart_error"}
+                }
+            return {
+                "error": {
+                    "code": self.status,
+                    "message": self.text,
+                    "type": self.type or APIMART_TYPES.get(self.status, "invalid_request_error"),
+                }
+            }
         if dialect == "control":
-            return {"error": {"message": self.text, "type": self.type or "invalid_request_error",
-                              "param": self.param}}
+            return {
+                "error": {
+                    "message": self.text,
+                    "type": self.type or "invalid_request_error",
+                    "param": self.param,
+                }
+            }
         suffix = f" (tid: {request_id})" if request_id else ""
         error: dict = {"message": self.text + suffix, "type": self.type or GATEWAY_TYPE}
         if self.wire_code:
@@ -105,8 +126,12 @@ def _header_safe(text: str) -> str:
 
 
 def not_found(what: str = "video") -> ApiError:
-    return ApiError(404, f"No {what} found with that id", code="not_found",
-                    param="task_id" if what == "task" else "video_id")
+    return ApiError(
+        404,
+        f"No {what} found with that id",
+        code="not_found",
+        param="task_id" if what == "task" else "video_id",
+    )
 
 
 def unauthorized(message: str) -> ApiError:

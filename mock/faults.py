@@ -28,7 +28,7 @@ _TID = re.compile(r"\s*\((?:tid|request id):[^)]*\)$")
 class FaultKind:
     name: str
     status: int
-    message: str          # a template: {model}, {key_tail}
+    message: str  # a template: {model}, {key_tail}
     type: str | None = None
 
 
@@ -46,15 +46,20 @@ def catalogue(spec: Spec) -> dict[str, FaultKind]:
                 if not marker:
                     continue
                 error = example["value"]["error"]
-                kind = FaultKind(marker["name"], int(marker["status"]),
-                                 marker.get("message") or _TID.sub("", error["message"]), error.get("type"))
+                kind = FaultKind(
+                    marker["name"],
+                    int(marker["status"]),
+                    marker.get("message") or _TID.sub("", error["message"]),
+                    error.get("type"),
+                )
                 for name in (marker["name"], *map(str, marker.get("aliases", ()))):
                     out[name] = kind
     return out
 
 
-def fault_error(kind: FaultKind, *, retry_after: int | None = None, model: str | None = None,
-                key: str | None = None) -> ApiError:
+def fault_error(
+    kind: FaultKind, *, retry_after: int | None = None, model: str | None = None, key: str | None = None
+) -> ApiError:
     message = kind.message.replace("{model}", model or "unknown").replace("{key_tail}", (key or "")[-6:])
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return ApiError(kind.status, message, type=kind.type, code=kind.name, headers=headers, gateway=True)
@@ -71,8 +76,9 @@ class Fault:
     path_prefix: str | None = None
 
     def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method.upper() == method) and \
-               (self.path_prefix is None or path.startswith(self.path_prefix))
+        return (self.method is None or self.method.upper() == method) and (
+            self.path_prefix is None or path.startswith(self.path_prefix)
+        )
 
 
 class Faults:

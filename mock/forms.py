@@ -31,7 +31,7 @@ def _split(key: str) -> list[str]:
     head, bracket, _rest = key.partition("[")
     if not bracket:
         return [key]
-    tail = key[len(head):]
+    tail = key[len(head) :]
     parts = _SEGMENTS.findall(tail)
     if "".join(f"[{p}]" for p in parts) != tail or not head:
         raise FormError(key, f"malformed field name {key!r}")
@@ -54,7 +54,7 @@ def _assign(root: dict[str, Any], parts: list[str], value: Any) -> None:
             if not isinstance(node, list):
                 raise FormError(parts[0], "conflicting field names")
             # Rails' rule: keep filling the last element until a key repeats, then start a new one.
-            if node and isinstance(node[-1], dict) and not _has(node[-1], parts[i + 1:]):
+            if node and isinstance(node[-1], dict) and not _has(node[-1], parts[i + 1 :]):
                 node = node[-1]
             else:
                 node.append(make())
@@ -98,7 +98,11 @@ def _indexed_lists(node: Any) -> Any:
 def file_as_reference(content_type: str | None, data: bytes) -> dict[str, str]:
     """A file part becomes the `{mime_type, data}` object form of a reference (002:469-473)."""
     declared = (content_type or "").split(";")[0].strip().lower()
-    mime = declared if declared.startswith("image/") else (sniff_image(data) or declared or "application/octet-stream")
+    mime = (
+        declared
+        if declared.startswith("image/")
+        else (sniff_image(data) or declared or "application/octet-stream")
+    )
     return {"mime_type": mime, "data": base64.b64encode(data).decode("ascii")}
 
 
@@ -122,7 +126,11 @@ def _types(spec: Spec, schema: Any) -> set[str]:
         for branch in schema.get(key, []):
             found |= _types(spec, branch)
     for literal in ([schema["const"]] if "const" in schema else []) + list(schema.get("enum", [])):
-        found.add({bool: "boolean", int: "integer", float: "number", str: "string", type(None): "null"}.get(type(literal), "string"))
+        found.add(
+            {bool: "boolean", int: "integer", float: "number", str: "string", type(None): "null"}.get(
+                type(literal), "string"
+            )
+        )
     return found
 
 
@@ -168,7 +176,9 @@ def _json_part(text: str) -> Any:
 
     raw = text.encode("utf-8", "surrogatepass")
     if too_many_values(raw):
-        raise ApiError(400, "a multipart field holds too many JSON values for a video request", code="invalid_json")
+        raise ApiError(
+            400, "a multipart field holds too many JSON values for a video request", code="invalid_json"
+        )
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -183,8 +193,13 @@ def _text_to(types: set[str], text: str) -> Any:
         value = _json_part(text)
         if value is not text:
             return value
-    if {"string", "integer"} <= types and len(text) <= _MAX_DIGITS and not _INT.match(text) and _NUM.match(text) \
-            and float(text).is_integer():
+    if (
+        {"string", "integer"} <= types
+        and len(text) <= _MAX_DIGITS
+        and not _INT.match(text)
+        and _NUM.match(text)
+        and float(text).is_integer()
+    ):
         return int(float(text))  # "5.0" for a string-or-number field (seconds, D32/D33): the number 5
     if "string" in types or not types:
         return text

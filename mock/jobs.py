@@ -26,8 +26,16 @@ def request_outcome(call: Call, prompt: str) -> str:
     return call.directives.outcome or call.mock.config.outcome
 
 
-def new_job(call: Call, spec: Spec, variant: str, body: dict[str, Any], *, dialect: str,
-            base: str = "CreateVideoRequest", warnings: tuple[Violation, ...] = ()) -> Job:
+def new_job(
+    call: Call,
+    spec: Spec,
+    variant: str,
+    body: dict[str, Any],
+    *,
+    dialect: str,
+    base: str = "CreateVideoRequest",
+    warnings: tuple[Violation, ...] = (),
+) -> Job:
     """A normal job. `warnings`: the unconfirmed rules the request broke (production mode); the
     values that broke them are replaced by the spec's defaults for rendering and echoing."""
     ignore = [v.param for v in warnings]
@@ -40,15 +48,34 @@ def new_job(call: Call, spec: Spec, variant: str, body: dict[str, Any], *, diale
     policy = request_policy(call)
     prompt = prompt_of(spec, variant, body)
     model = body["model"]
-    ttl = spec.extension(variant, "x-content-ttl-seconds") or spec.extension(base, "x-content-ttl-seconds") or 86400
+    ttl = (
+        spec.extension(variant, "x-content-ttl-seconds")
+        or spec.extension(base, "x-content-ttl-seconds")
+        or 86400
+    )
     shape = "apimart" if dialect == "apimart" else spec.extension(variant, "x-response-shape", "gateway")
     initial = "queued" if dialect == "apimart" else spec.extension(variant, "x-initial-status", "in_progress")
     return Job(
-        id=call.mock.ids.task_id() if dialect == "apimart" else call.mock.ids.video_id(model, call.mock.config.channel),
-        owner=call.owner, dialect=dialect, model=model, variant=variant, shape=shape, prompt=prompt,
-        width=width, height=height, duration=seconds,
-        size=asked_or_default(spec, variant, body, "size"), seconds=asked_or_default(spec, variant, body, "seconds"),
-        initial=initial, created_at=call.mock.clock.now(), policy=policy.kind, policy_arg=policy.arg,
-        ttl=int(ttl), delete_supported=spec.extension(variant, "x-delete", "supported") != "not_supported",
-        outcome=request_outcome(call, prompt), audio=has_audio(spec, variant, body),
+        id=call.mock.ids.task_id()
+        if dialect == "apimart"
+        else call.mock.ids.video_id(model, call.mock.config.channel),
+        owner=call.owner,
+        dialect=dialect,
+        model=model,
+        variant=variant,
+        shape=shape,
+        prompt=prompt,
+        width=width,
+        height=height,
+        duration=seconds,
+        size=asked_or_default(spec, variant, body, "size"),
+        seconds=asked_or_default(spec, variant, body, "seconds"),
+        initial=initial,
+        created_at=call.mock.clock.now(),
+        policy=policy.kind,
+        policy_arg=policy.arg,
+        ttl=int(ttl),
+        delete_supported=spec.extension(variant, "x-delete", "supported") != "not_supported",
+        outcome=request_outcome(call, prompt),
+        audio=has_audio(spec, variant, body),
     )

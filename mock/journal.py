@@ -9,8 +9,16 @@ import orjson
 from .auth import redact
 
 #: Headers that carry a credential, by name, and any header or query parameter whose name says so.
-_SECRET_HEADERS = {b"authorization", b"proxy-authorization", b"cookie", b"set-cookie", b"api-key",
-                   b"x-api-key", b"x-goog-api-key", b"x-mock-control-key"}
+_SECRET_HEADERS = {
+    b"authorization",
+    b"proxy-authorization",
+    b"cookie",
+    b"set-cookie",
+    b"api-key",
+    b"x-api-key",
+    b"x-goog-api-key",
+    b"x-mock-control-key",
+}
 #: Left out of the journal altogether: the entry's `key` already shows the bearer key, redacted.
 _DROPPED_HEADERS = {b"authorization", b"proxy-authorization", b"cookie", b"x-mock-control-key"}
 _SECRET_WORDS = ("key", "token", "secret", "auth", "password", "signature", "credential", "session")
@@ -39,7 +47,9 @@ def _bounded(raw: list) -> tuple:
     for name, value in raw[:MAX_HEADERS]:
         if name in _SECRET_HEADERS or _secret(name.decode("latin-1")):
             value = _redacted(value.decode("latin-1")).encode()
-        kept.append((name[:MAX_VALUE], value if len(value) <= MAX_VALUE else _cut(value.decode("latin-1")).encode()))
+        kept.append(
+            (name[:MAX_VALUE], value if len(value) <= MAX_VALUE else _cut(value.decode("latin-1")).encode())
+        )
     if len(raw) > MAX_HEADERS:
         kept.append((b"x-mock-journal-note", f"{len(raw) - MAX_HEADERS} more headers not kept".encode()))
     return tuple(kept)
@@ -63,7 +73,9 @@ def _size(entry: tuple) -> int:
         body_size = 0 if body is None else len(orjson.dumps(body, default=str))
     except TypeError:
         body_size = 1024
-    return 200 + len(entry[2]) + len(entry[3]) + sum(len(k) + len(v) + 40 for k, v in entry[4]) + 2 * body_size
+    return (
+        200 + len(entry[2]) + len(entry[3]) + sum(len(k) + len(v) + 40 for k, v in entry[4]) + 2 * body_size
+    )
 
 
 class Journal:
@@ -107,13 +119,26 @@ class Journal:
             text = name.decode("latin-1")
             value = value.decode("latin-1")
             shown[text] = _redacted(value) if name in _SECRET_HEADERS or _secret(text) else value
-        return {"at": at, "method": method, "path": path, "query": _query(query) if query else "", "headers": shown,
-                "key": key, "body": body, "status": status}
+        return {
+            "at": at,
+            "method": method,
+            "path": path,
+            "query": _query(query) if query else "",
+            "headers": shown,
+            "key": key,
+            "body": body,
+            "status": status,
+        }
 
-    def entries(self, method: str | None = None, path_prefix: str | None = None, limit: int = 1000) -> list[dict]:
-        out = [raw for raw in self._entries
-               if (method is None or raw[1] == method.upper())
-               and (path_prefix is None or raw[2].startswith(path_prefix))]
+    def entries(
+        self, method: str | None = None, path_prefix: str | None = None, limit: int = 1000
+    ) -> list[dict]:
+        out = [
+            raw
+            for raw in self._entries
+            if (method is None or raw[1] == method.upper())
+            and (path_prefix is None or raw[2].startswith(path_prefix))
+        ]
         return [self._entry(raw) for raw in out[-limit:]]
 
     def clear(self) -> None:

@@ -42,11 +42,12 @@ def _frame_image(width: int, height: int, index: int, total: int) -> Image.Image
     return image
 
 
-AUDIO_RATE = 8000      # Hz: the lowest common AAC rate keeps encoding cheap
-_AUDIO_FRAME = 1024    # samples per AAC frame
+AUDIO_RATE = 8000  # Hz: the lowest common AAC rate keeps encoding cheap
+_AUDIO_FRAME = 1024  # samples per AAC frame
 # One second of a quiet 440 Hz tone (440 whole cycles, so it repeats seamlessly), float32 mono.
-_TONE = struct.pack(f"<{AUDIO_RATE}f", *(0.1 * math.sin(2 * math.pi * 440 * n / AUDIO_RATE)
-                                         for n in range(AUDIO_RATE)))
+_TONE = struct.pack(
+    f"<{AUDIO_RATE}f", *(0.1 * math.sin(2 * math.pi * 440 * n / AUDIO_RATE) for n in range(AUDIO_RATE))
+)
 _TONE_TWICE = _TONE + _TONE  # any frame's samples are one slice of it
 
 
@@ -59,7 +60,7 @@ def _encode_audio(container: Any, stream: Any, seconds: int) -> None:
     while pts < total:
         count = min(_AUDIO_FRAME, total - pts)
         start = (pts % AUDIO_RATE) * 4
-        data = _TONE_TWICE[start:start + count * 4]
+        data = _TONE_TWICE[start : start + count * 4]
         frame = av.AudioFrame(format="fltp", layout="mono", samples=count)
         frame.planes[0].update(data)
         frame.sample_rate, frame.pts, frame.time_base = AUDIO_RATE, pts, Fraction(1, AUDIO_RATE)
@@ -85,7 +86,8 @@ def render_mp4(width: int, height: int, seconds: int, fps: int = 1, audio: bool 
             sound.layout = "mono"
         for index in range(frames):
             frame = av.VideoFrame.from_image(  # type: ignore[no-untyped-call]
-                _frame_image(width, height, index, frames))
+                _frame_image(width, height, index, frames)
+            )
             frame.pts = index
             for packet in stream.encode(frame):
                 container.mux(packet)
@@ -130,14 +132,19 @@ RENDERERS = {"video": render_mp4, "thumbnail": render_thumbnail, "spritesheet": 
 class MediaCache:
     """At most `max_bytes` of rendered media in memory, least recently used dropped first."""
 
-    def __init__(self, fps: int = 1, cache_dir: str | None = None, max_bytes: int = 512 * 1024 * 1024,
-                 max_renders: int = 2) -> None:
+    def __init__(
+        self,
+        fps: int = 1,
+        cache_dir: str | None = None,
+        max_bytes: int = 512 * 1024 * 1024,
+        max_renders: int = 2,
+    ) -> None:
         self.fps = fps
         self.max_renders = max_renders
         self._slots: asyncio.Semaphore | None = None  # made on first use, inside the running loop
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.max_bytes = max_bytes
-        self.renders = 0          # how many times anything was encoded (the benchmark reads it)
+        self.renders = 0  # how many times anything was encoded (the benchmark reads it)
         self._mem: OrderedDict[Key, bytes] = OrderedDict()
         self._size = 0
         self._locks: dict[Key, asyncio.Lock] = {}
@@ -162,8 +169,11 @@ class MediaCache:
         path = self._disk_path(key)
         if path is not None and path.is_file():
             return path.read_bytes()
-        data = render_mp4(width, height, seconds, fps, audio) if kind == "video" \
+        data = (
+            render_mp4(width, height, seconds, fps, audio)
+            if kind == "video"
             else RENDERERS[kind](width, height, seconds)
+        )
         self.renders += 1
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,12 +13,16 @@ from starlette.requests import Request
 from .errors import ApiError
 from .spec import Spec, get_spec
 
-_INTEGER = re.compile(r"^-?\d{1,12}$", re.ASCII)  # ASCII digits only, and few: no long or non-Latin numbers (issue 12)
+_INTEGER = re.compile(
+    r"^-?\d{1,12}$", re.ASCII
+)  # ASCII digits only, and few: no long or non-Latin numbers (issue 12)
 _NUMBER = re.compile(r"^-?\d{1,12}(\.\d{1,12})?$", re.ASCII)
 
 
 @lru_cache(maxsize=64)
-def _parameters(spec_name: str, path: str, method: str) -> tuple[tuple[str, dict[str, Any], Draft202012Validator], ...]:
+def _parameters(
+    spec_name: str, path: str, method: str
+) -> tuple[tuple[str, dict[str, Any], Draft202012Validator], ...]:
     spec: Spec = get_spec(spec_name)
     item = spec.document["paths"][path]
     declared = [spec.resolve(p) for p in item.get("parameters", []) + item[method].get("parameters", [])]
@@ -65,7 +69,11 @@ def query(spec_name: str, path: str, method: str, request: Request) -> dict[str,
         value = _coerce(text, schema)
         error = next(iter(validator.iter_errors(value)), None)
         if error is not None:
-            raise ApiError(400, f"{name}: {text[:60]!r} is invalid: {_why(error, schema)}", param=name,
-                           code="invalid_value")
+            raise ApiError(
+                400,
+                f"{name}: {text[:60]!r} is invalid: {_why(error, schema)}",
+                param=name,
+                code="invalid_value",
+            )
         out[name] = value
     return out

@@ -26,8 +26,10 @@ from .errors import ApiError
 def _raw_response(status: int, reason: str, message: str) -> bytes:
     # Written at the socket, before any route: in the AIHubMix gateway's shape (message only).
     body = orjson.dumps(ApiError(status, message).body("aihubmix"))
-    return (f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n"
-            "connection: close\r\n\r\n").encode() + body
+    return (
+        f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n"
+        "connection: close\r\n\r\n"
+    ).encode() + body
 
 
 class GuardedProtocol(HttpToolsProtocol):
@@ -49,7 +51,9 @@ class GuardedProtocol(HttpToolsProtocol):
         if self.shed_at is not None and len(self.connections) >= self.shed_at:
             self._shed_idle()
         # A connection that never sends a request is idle too: the keep-alive timeout closes it.
-        self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self.timeout_keep_alive_handler)
+        self.timeout_keep_alive_task = self.loop.call_later(
+            self.timeout_keep_alive, self.timeout_keep_alive_handler
+        )
         key = id(self.connections)
         if key not in self._watchers:
             self._watchers[key] = self.loop.call_later(1.0, self._watch, self.connections, key)
@@ -59,14 +63,23 @@ class GuardedProtocol(HttpToolsProtocol):
         for conn in list(connections):
             since = getattr(conn, "_headers_since", None)
             if since is not None and now - since > conn.header_timeout:
-                conn._refuse(408, "Request Timeout", f"the request headers were not complete within "
-                                                     f"{conn.header_timeout:g} s")
+                conn._refuse(
+                    408,
+                    "Request Timeout",
+                    f"the request headers were not complete within {conn.header_timeout:g} s",
+                )
                 continue
             cycle = getattr(conn, "cycle", None)
-            if cycle is not None and cycle.more_body and not cycle.response_started \
-                    and not conn.flow.read_paused and now - conn._last_data > conn.body_timeout:
-                conn._refuse(408, "Request Timeout", f"the request body stalled: no data for "
-                                                     f"{conn.body_timeout:g} s")
+            if (
+                cycle is not None
+                and cycle.more_body
+                and not cycle.response_started
+                and not conn.flow.read_paused
+                and now - conn._last_data > conn.body_timeout
+            ):
+                conn._refuse(
+                    408, "Request Timeout", f"the request body stalled: no data for {conn.body_timeout:g} s"
+                )
         self._watchers[key] = self.loop.call_later(1.0, self._watch, connections, key)
 
     def _shed_idle(self) -> None:
@@ -101,12 +114,23 @@ class GuardedProtocol(HttpToolsProtocol):
         if self._headers_since is not None and self.parser is not None:
             self._header_bytes += len(data)
             if self._header_bytes > self.max_incomplete_header_bytes:
-                self._refuse(431, "Request Header Fields Too Large",
-                             f"request headers larger than {self.max_incomplete_header_bytes} bytes")
+                self._refuse(
+                    431,
+                    "Request Header Fields Too Large",
+                    f"request headers larger than {self.max_incomplete_header_bytes} bytes",
+                )
 
 
-def protocol_class(header_timeout: float, body_timeout: float, max_incomplete_header_bytes: int,
-                   shed_at: int | None) -> type:
-    return type("MockHttpProtocol", (GuardedProtocol,), {
-        "header_timeout": header_timeout, "body_timeout": body_timeout,
-        "max_incomplete_header_bytes": max_incomplete_header_bytes, "shed_at": shed_at})
+def protocol_class(
+    header_timeout: float, body_timeout: float, max_incomplete_header_bytes: int, shed_at: int | None
+) -> type:
+    return type(
+        "MockHttpProtocol",
+        (GuardedProtocol,),
+        {
+            "header_timeout": header_timeout,
+            "body_timeout": body_timeout,
+            "max_incomplete_header_bytes": max_incomplete_header_bytes,
+            "shed_at": shed_at,
+        },
+    )

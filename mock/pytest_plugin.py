@@ -43,8 +43,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "aihubmix_mock(keys=None, policy=None, job_seconds=None, polls=None, outcome=None, seed=None): "
-        "settings of the aihubmix_mock server or app for this test")
+        "markers",
+        "aihubmix_mock(keys=None, policy=None, job_seconds=None, polls=None, outcome=None, seed=None): "
+        "settings of the aihubmix_mock server or app for this test",
+    )
 
 
 def _settings(request: pytest.FixtureRequest) -> dict[str, Any]:
@@ -56,8 +58,10 @@ def _settings(request: pytest.FixtureRequest) -> dict[str, Any]:
             raise pytest.UsageError("@pytest.mark.aihubmix_mock takes keyword arguments only")
         unknown = set(marker.kwargs) - set(MARKER_SETTINGS)
         if unknown:
-            raise pytest.UsageError(f"@pytest.mark.aihubmix_mock: unknown setting(s) {sorted(unknown)}; "
-                                    f"one of {', '.join(MARKER_SETTINGS)}")
+            raise pytest.UsageError(
+                f"@pytest.mark.aihubmix_mock: unknown setting(s) {sorted(unknown)}; "
+                f"one of {', '.join(MARKER_SETTINGS)}"
+            )
         settings.update(marker.kwargs)
     return settings
 

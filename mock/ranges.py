@@ -29,8 +29,13 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
         if last is not None and last < start:
             return None
     if start >= size or size == 0:
-        raise ApiError(416, f"range not satisfiable: the file is {size} bytes", param="Range",
-                       code="range_not_satisfiable", headers={"Content-Range": f"bytes */{size}"})
+        raise ApiError(
+            416,
+            f"range not satisfiable: the file is {size} bytes",
+            param="Range",
+            code="range_not_satisfiable",
+            headers={"Content-Range": f"bytes */{size}"},
+        )
     return start, end
 
 
@@ -41,4 +46,4 @@ def serve_bytes(data: bytes, media_type: str, range_header: str | None) -> Respo
         return Response(data, media_type=media_type, headers=headers)
     start, end = span
     headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
-    return Response(data[start:end + 1], status_code=206, media_type=media_type, headers=headers)
+    return Response(data[start : end + 1], status_code=206, media_type=media_type, headers=headers)

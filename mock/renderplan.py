@@ -74,7 +74,9 @@ def prompt_of(spec: Spec, variant: str, body: dict[str, Any]) -> str:
     return node if isinstance(node, str) else ""
 
 
-def plan(spec: Spec, variant: str, body: dict[str, Any], ignore: list[str | None] | None = None) -> tuple[int, int, int]:
+def plan(
+    spec: Spec, variant: str, body: dict[str, Any], ignore: list[str | None] | None = None
+) -> tuple[int, int, int]:
     """(width, height, seconds) the request renders at. `ignore`: members whose values broke an
     unconfirmed rule; the spec's defaults replace them, and whatever still cannot be rendered
     falls back to the defaults of every render member."""

@@ -54,10 +54,17 @@ class MockServer:
         self.url = f"http://127.0.0.1:{self.port}"
         #: The base URL with /v1, as openai-python and LiteLLM take it.
         self.api_url = f"{self.url}/v1"
-        uv_config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off",
-                                   timeout_keep_alive=int(IDLE_TIMEOUT))  # longer than clients' pool expiry
+        uv_config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_keep_alive=int(IDLE_TIMEOUT),
+        )  # longer than clients' pool expiry
         self._server = uvicorn.Server(uv_config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
+        )
 
     # -- life ---------------------------------------------------------------------------------
     def start(self) -> MockServer:
@@ -79,15 +86,20 @@ class MockServer:
     def __enter__(self) -> MockServer:
         return self.start()
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         self.stop()
 
     # -- the control plane --------------------------------------------------------------------
     def _control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(f"{self.url}/__mock/{path}", data=data, method=method,
-                                         headers={"Content-Type": "application/json"} if data else {})
+        request = urllib.request.Request(
+            f"{self.url}/__mock/{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"} if data else {},
+        )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return json.load(response)
@@ -114,7 +126,9 @@ class MockServer:
     def force(self, job_id: str, to: str, error: str | None = None) -> str:
         """Push a job to `in_progress`, `completed` or `failed` now; returns its status."""
         body: dict[str, Any] = {"to": to} if error is None else {"to": to, "error": error}
-        return str(self._control("POST", f"jobs/{urllib.parse.quote(job_id, safe='')}/advance", body)["status"])
+        return str(
+            self._control("POST", f"jobs/{urllib.parse.quote(job_id, safe='')}/advance", body)["status"]
+        )
 
     def complete(self, job_id: str) -> str:
         return self.force(job_id, "completed")
@@ -122,16 +136,28 @@ class MockServer:
     def fail(self, job_id: str, error: str | None = None) -> str:
         return self.force(job_id, "failed", error)
 
-    def journal(self, method: str | None = None, path_prefix: str | None = None,
-                limit: int = 1000) -> list[dict[str, Any]]:
+    def journal(
+        self, method: str | None = None, path_prefix: str | None = None, limit: int = 1000
+    ) -> list[dict[str, Any]]:
         """What clients sent, oldest first (bodies decoded, keys redacted)."""
-        query = {"limit": str(limit), **({"method": method} if method else {}),
-                 **({"path_prefix": path_prefix} if path_prefix else {})}
-        entries: list[dict[str, Any]] = self._control("GET", "journal?" + urllib.parse.urlencode(query))["data"]
+        query = {
+            "limit": str(limit),
+            **({"method": method} if method else {}),
+            **({"path_prefix": path_prefix} if path_prefix else {}),
+        }
+        entries: list[dict[str, Any]] = self._control("GET", "journal?" + urllib.parse.urlencode(query))[
+            "data"
+        ]
         return entries
 
-    def fault(self, fault: int | str, count: int = 1, method: str | None = None, path_prefix: str | None = None,
-              retry_after: int | None = None) -> None:
+    def fault(
+        self,
+        fault: int | str,
+        count: int = 1,
+        method: str | None = None,
+        path_prefix: str | None = None,
+        retry_after: int | None = None,
+    ) -> None:
         """Answer the next `count` matching requests with a gateway fault: a name of the spec's catalogue
         (`"balance"`, `"no-channel"`, …) or a status (429, 500, 502, 503)."""
         body: dict[str, Any] = {"status": fault} if isinstance(fault, int) else {"fault": fault}

@@ -41,13 +41,20 @@ def _url(job: Job, base_url: str) -> str | None:
     return content_url(base_url, job) if job.status == "completed" else None
 
 
-APIMART_STATUS = {"queued": "pending", "in_progress": "processing", "completed": "completed", "failed": "failed"}
+APIMART_STATUS = {
+    "queued": "pending",
+    "in_progress": "processing",
+    "completed": "completed",
+    "failed": "failed",
+}
 
 
 def _task_result(job: Job, base_url: str) -> Any:
     if job.status != "completed":
         return OMIT
-    return {"videos": [{"url": [f"{base_url}/apimart/files/{job.id}.mp4"], "expires_at": _ts(job.expires_at)}]}
+    return {
+        "videos": [{"url": [f"{base_url}/apimart/files/{job.id}.mp4"], "expires_at": _ts(job.expires_at)}]
+    }
 
 
 def _actual_time(job: Job, base_url: str) -> Any:
@@ -87,8 +94,9 @@ TASK_FIELDS: dict[str, Getter] = {
     "completed": lambda job, _: _ts(job.completed_at) if job.status == "completed" else OMIT,
     "actual_time": _actual_time,
     "result": _task_result,
-    "error": lambda job, _: {"message": job.error_message or "Video generation failed"}
-    if job.status == "failed" else OMIT,
+    "error": lambda job, _: (
+        {"message": job.error_message or "Video generation failed"} if job.status == "failed" else OMIT
+    ),
 }
 
 
@@ -112,8 +120,10 @@ class ResponseShape:
             elif name in getters:
                 self.fields.append((name, getters[name]))
             else:
-                raise LookupError(f"{spec.name}: the {shape!r} response has a member {name!r} that the mock "
-                                  f"cannot fill: say where its value comes from in shapes.py")
+                raise LookupError(
+                    f"{spec.name}: the {shape!r} response has a member {name!r} that the mock "
+                    f"cannot fill: say where its value comes from in shapes.py"
+                )
         self.may_omit = may_omit  # whether a getter may answer OMIT (a slower loop)
 
     def build(self, job: Job, base_url: str) -> dict[str, Any]:

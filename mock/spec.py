@@ -213,8 +213,11 @@ class Spec:
         found = self._deciders.get(schema_name)
         if found is None:
             found = jsonschema_rs.validator_for(
-                {"$ref": f"{self.uri}#/components/schemas/{schema_name}"}, registry=self._rs_registry,
-                formats=FORMAT_FUNCTIONS, validate_formats=True)
+                {"$ref": f"{self.uri}#/components/schemas/{schema_name}"},
+                registry=self._rs_registry,
+                formats=FORMAT_FUNCTIONS,
+                validate_formats=True,
+            )
             self._deciders[schema_name] = found
         return found
 
@@ -243,17 +246,25 @@ class Spec:
             return None, Violation(None, "the request body must be a JSON object", rule, "invalid_type")
         value = body.get(prop)
         if value is None:
-            return None, Violation(prop, f"{prop} is required", "REQUIRED-PARAMS", "missing_required_parameter")
+            return None, Violation(
+                prop, f"{prop} is required", "REQUIRED-PARAMS", "missing_required_parameter"
+            )
         mapping = self.variants(schema_name)
         legacy = self.schemas[schema_name].get("x-legacy-protocol-models", {})
         if isinstance(value, str) and value in legacy:
-            return None, Violation(prop, f"{prop}: {legacy[value]}", "MODEL-LEGACY-PROTOCOL", "legacy_protocol")
+            return None, Violation(
+                prop, f"{prop}: {legacy[value]}", "MODEL-LEGACY-PROTOCOL", "legacy_protocol"
+            )
         if not isinstance(value, str) or value not in mapping:
             allowed = ", ".join(sorted(mapping))
             near = difflib.get_close_matches(value, list(mapping), n=1) if isinstance(value, str) else []
             hint = f"; did you mean {near[0]!r}?" if near else "."
-            return None, Violation(prop, f"{prop}: {_short(value)} is not a supported model{hint} One of: {allowed}",
-                                   rule, "invalid_model")
+            return None, Violation(
+                prop,
+                f"{prop}: {_short(value)} is not a supported model{hint} One of: {allowed}",
+                rule,
+                "invalid_model",
+            )
         return mapping[value], None
 
     def extension(self, schema_name: str, key: str, default: Any = None) -> Any:
@@ -286,7 +297,9 @@ class Spec:
     def _disagreement(self, schema_name: str, body: Any) -> Violation:
         # the two validators disagree (a test keeps them agreeing): stay strict
         rs_error = next(iter(self.decider(schema_name).iter_errors(body)))
-        return Violation(_path(rs_error.instance_path), rs_error.message, self.schemas[schema_name].get("x-rule"))
+        return Violation(
+            _path(rs_error.instance_path), rs_error.message, self.schemas[schema_name].get("x-rule")
+        )
 
     def check(self, schema_name: str, body: Any) -> Violation | None:
         """The most relevant violation of `schema_name` by `body`, or None when it conforms."""
@@ -329,8 +342,12 @@ class Spec:
             unknown_rules = error.schema.get("x-unknown-rules", {})
             rule = unknown_rules.get(name) or error.schema.get("x-rule") or variant.get("x-rule")
             param = f"{where}.{name}" if where and name else name
-            return Violation(param, f"Unknown parameter: '{name}'{for_model}; accepted: {', '.join(sorted(allowed))}",
-                             rule, "unknown_parameter")
+            return Violation(
+                param,
+                f"Unknown parameter: '{name}'{for_model}; accepted: {', '.join(sorted(allowed))}",
+                rule,
+                "unknown_parameter",
+            )
         if kw in ("required", "dependentRequired"):
             missing = _missing(error)
             rule = error.schema.get("x-required-rules", {}).get(missing) or "REQUIRED-PARAMS"

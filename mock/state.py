@@ -31,7 +31,9 @@ class MockState:
             from .persist import SqliteState
 
             self.persist = SqliteState(config.state_file)
-        self.store = Store(config.max_jobs, self.persist, refresh=refresh, max_per_owner=config.max_jobs_per_key)
+        self.store = Store(
+            config.max_jobs, self.persist, refresh=refresh, max_per_owner=config.max_jobs_per_key
+        )
         if self.persist is not None:
             try:
                 self.store.load(self.persist.load())
@@ -39,7 +41,9 @@ class MockState:
             except BaseException:
                 self.persist.close()  # lets go of the file's lock
                 raise
-        self.media = MediaCache(fps=config.fps, cache_dir=config.media_cache_dir, max_renders=config.max_renders)
+        self.media = MediaCache(
+            fps=config.fps, cache_dir=config.media_cache_dir, max_renders=config.max_renders
+        )
         self.journal = Journal(config.journal_size, config.journal_max_bytes)
         self.faults = Faults()
         self.fault_kinds = catalogue(self.aihubmix)  # X-Mock-Fault names -> production's answers

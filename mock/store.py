@@ -22,21 +22,21 @@ if TYPE_CHECKING:
 class Job:
     id: str
     owner: str
-    dialect: str          # "aihubmix" | "apimart"
+    dialect: str  # "aihubmix" | "apimart"
     model: str
-    variant: str          # the request schema it was validated by
-    shape: str            # "sora" | "gateway" | "apimart"
+    variant: str  # the request schema it was validated by
+    shape: str  # "sora" | "gateway" | "apimart"
     prompt: str
     width: int
     height: int
     duration: int
-    size: str | None      # as asked (the Sora shape echoes it)
-    seconds: str | None   # as asked (the Sora shape echoes it)
-    initial: str          # "queued" | "in_progress"
+    size: str | None  # as asked (the Sora shape echoes it)
+    seconds: str | None  # as asked (the Sora shape echoes it)
+    initial: str  # "queued" | "in_progress"
     created_at: float
     policy: str
     policy_arg: float
-    ttl: int              # seconds from completion until the download expires
+    ttl: int  # seconds from completion until the download expires
     delete_supported: bool = True
     outcome: str = "completed"
     error_message: str | None = None
@@ -45,7 +45,7 @@ class Job:
     polls: int = 0
     completed_at: float | None = None
     remixed_from: str | None = None
-    audio: bool = False   # the MP4 carries an AAC track (the variant's x-audio)
+    audio: bool = False  # the MP4 carries an AAC track (the variant's x-audio)
 
     def __post_init__(self) -> None:
         if not self.status:
@@ -69,8 +69,9 @@ class StoreError(ApiError):
     process): the change is undone and the client gets 503 with Retry-After."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(503, message, type="server_error", code="state_file_unwritable",
-                         headers={"Retry-After": "5"})
+        super().__init__(
+            503, message, type="server_error", code="state_file_unwritable", headers={"Retry-After": "5"}
+        )
 
 
 #: Jobs looked at per create while the store is full: the sweep for expired jobs is spread over
@@ -79,15 +80,20 @@ SWEEP_STEP = 256
 
 
 class Store:
-    def __init__(self, max_jobs: int, persist: SqliteState | None = None,
-                 refresh: Callable[[Job, float], None] | None = None, max_per_owner: int | None = None) -> None:
+    def __init__(
+        self,
+        max_jobs: int,
+        persist: SqliteState | None = None,
+        refresh: Callable[[Job, float], None] | None = None,
+        max_per_owner: int | None = None,
+    ) -> None:
         self.max_jobs = max_jobs
         self.max_per_owner = max_per_owner or max_jobs
         self._refresh = refresh  # lifecycle.refresh: status is materialised lazily
         self._jobs: dict[str, Job] = {}
-        self._by_owner: dict[str, dict[str, None]] = {}   # owner -> ids in creation order
+        self._by_owner: dict[str, dict[str, None]] = {}  # owner -> ids in creation order
         self._persist = persist
-        self._seq: dict[str, int] = {}                    # id -> place in the creation order
+        self._seq: dict[str, int] = {}  # id -> place in the creation order
         self._gone: OrderedDict[str, tuple[str, int]] = OrderedDict()  # deleted id -> (owner, place)
         self._next = 0
         self._sweep: list[str] = []  # ids still to look at in the current sweep (popped from the end)
@@ -98,15 +104,25 @@ class Store:
     def add(self, job: Job, now: float) -> None:
         owned = self._by_owner.get(job.owner)
         if owned is not None and len(owned) >= self.max_per_owner:
-            raise ApiError(429, f"this key holds its maximum of {self.max_per_owner} jobs; delete some or wait "
-                                "for downloads to expire (start the mock with a larger --max-jobs-per-key)",
-                           type="rate_limit_error", code="key_job_cap_reached", headers={"Retry-After": "60"})
+            raise ApiError(
+                429,
+                f"this key holds its maximum of {self.max_per_owner} jobs; delete some or wait "
+                "for downloads to expire (start the mock with a larger --max-jobs-per-key)",
+                type="rate_limit_error",
+                code="key_job_cap_reached",
+                headers={"Retry-After": "60"},
+            )
         if len(self._jobs) >= self.max_jobs:
             self._evict_some(now)
         if len(self._jobs) >= self.max_jobs:
-            raise ApiError(429, f"the mock holds its maximum of {self.max_jobs} jobs; delete some or wait for "
-                                "downloads to expire (start it with a larger --max-jobs)",
-                           type="rate_limit_error", code="job_cap_reached", headers={"Retry-After": "60"})
+            raise ApiError(
+                429,
+                f"the mock holds its maximum of {self.max_jobs} jobs; delete some or wait for "
+                "downloads to expire (start it with a larger --max-jobs)",
+                type="rate_limit_error",
+                code="job_cap_reached",
+                headers={"Retry-After": "60"},
+            )
         self._place(job)
         try:
             self.save(job)
@@ -156,7 +172,9 @@ class Store:
         jobs = (self._jobs[i] for i in ids)
         return [j for j in jobs if j.dialect == dialect]
 
-    def page(self, owner: str, dialect: str, order: str, after: str | None, limit: int) -> tuple[list[Job], bool]:
+    def page(
+        self, owner: str, dialect: str, order: str, after: str | None, limit: int
+    ) -> tuple[list[Job], bool]:
         """A page of the owner's jobs after `after` (a live or a deleted id) and whether more follow."""
         jobs = self.owned(owner, dialect, order)
         start = 0
@@ -173,7 +191,7 @@ class Store:
                 return seq[job.id] > place if ascending else seq[job.id] < place
 
             start = next((i for i, j in enumerate(jobs) if later(j)), len(jobs))
-        return jobs[start:start + limit], start + limit < len(jobs)
+        return jobs[start : start + limit], start + limit < len(jobs)
 
     def all(self) -> list[Job]:
         return list(self._jobs.values())

@@ -39,11 +39,15 @@ def rules_mode(call: Call) -> str:
         return call.mock.config.rules
     mode = header.strip().lower()
     if mode not in RULE_MODES:
-        raise ApiError(400, "X-Mock-Rules takes production or documents", param="X-Mock-Rules", code="invalid_header")
+        raise ApiError(
+            400, "X-Mock-Rules takes production or documents", param="X-Mock-Rules", code="invalid_header"
+        )
     return mode
 
 
-async def gated_body(call: Call, spec: Spec, schema_name: str) -> tuple[str, dict[str, Any], tuple[Violation, ...]]:
+async def gated_body(
+    call: Call, spec: Spec, schema_name: str
+) -> tuple[str, dict[str, Any], tuple[Violation, ...]]:
     """(variant, body, warnings): like `validated_body`, but in production mode the violations of
     unconfirmed rules come back as warnings instead of a 400."""
     mode = rules_mode(call)

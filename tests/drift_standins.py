@@ -20,8 +20,13 @@ Json = Any
 class Rewrite:
     """ASGI middleware: optional request-body and response rewrites, for /v1 API paths only."""
 
-    def __init__(self, app, *, request: Callable[[str, str, dict, bytes], tuple[dict, bytes]] | None = None,
-                 response: Callable[[str, str, int, dict, bytes], tuple[int, bytes]] | None = None) -> None:
+    def __init__(
+        self,
+        app,
+        *,
+        request: Callable[[str, str, dict, bytes], tuple[dict, bytes]] | None = None,
+        response: Callable[[str, str, int, dict, bytes], tuple[int, bytes]] | None = None,
+    ) -> None:
         self.app = app
         self.on_request = request
         self.on_response = response
@@ -65,8 +70,13 @@ class Rewrite:
                     headers = {k.decode().lower(): v.decode() for k, v in start["headers"]}
                     status, out = self.on_response(method, path, start["status"], headers, b"".join(chunks))
                     headers["content-length"] = str(len(out))
-                    await send({"type": "http.response.start", "status": status,
-                                "headers": [(k.encode(), v.encode()) for k, v in headers.items()]})
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": status,
+                            "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+                        }
+                    )
                     await send({"type": "http.response.body", "body": out})
 
         await self.app(scope, receive, capture)
@@ -77,6 +87,7 @@ def _json_response(edit: Callable[[str, str, int, Json], Json]):
         if "json" not in headers.get("content-type", ""):
             return status, body
         return status, json.dumps(edit(method, path, status, json.loads(body))).encode()
+
     return on_response
 
 
@@ -96,10 +107,17 @@ def _drop_progress(method, path, status, data):
 
 def _loosen_seconds(method, path, headers, body):
     """Sora silently clamps any `seconds` to "4" instead of rejecting it."""
-    if method == "POST" and path == "/v1/videos" and headers.get("content-type", "").startswith("application/json"):
+    if (
+        method == "POST"
+        and path == "/v1/videos"
+        and headers.get("content-type", "").startswith("application/json")
+    ):
         data = json.loads(body or b"null")
-        if isinstance(data, dict) and str(data.get("model", "")).startswith("sora") and \
-                data.get("seconds") not in (None, "4", "8", "12"):
+        if (
+            isinstance(data, dict)
+            and str(data.get("model", "")).startswith("sora")
+            and data.get("seconds") not in (None, "4", "8", "12")
+        ):
             data["seconds"] = "4"
             body = json.dumps(data).encode()
     return headers, body
@@ -143,8 +161,13 @@ def _lossy_wan_sizes(method, path, status, data):
 
 # ------------------------------------------------------------------ the gateway's state, not drift
 #: production's answer when a key's balance ran out (fixtures/production/samples.json AHM-06)
-BALANCE_BODY = {"error": {"type": "Aihubmix_api_error", "message": "Your account balance is insufficient. "
-                          "Please recharge your account to continue using the API."}}
+BALANCE_BODY = {
+    "error": {
+        "type": "Aihubmix_api_error",
+        "message": "Your account balance is insufficient. "
+        "Please recharge your account to continue using the API.",
+    }
+}
 CREATES = (("POST", "/v1/videos"), ("POST", "/v1/videos/generations"))
 
 
@@ -170,14 +193,25 @@ class Intercept:
         if verdict is None:
             return await self.app(scope, receive, send)
         if verdict == "drop":
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")],
+                }
+            )
             await send({"type": "http.response.body", "body": b'{"id":', "more_body": True})
             raise ConnectionResetError("stand-in: connection dropped")
         status, headers, body = verdict
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(k.encode(), v.encode()) for k, v in
-                                {**headers, "content-length": str(len(body))}.items()]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (k.encode(), v.encode()) for k, v in {**headers, "content-length": str(len(body))}.items()
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
@@ -193,7 +227,9 @@ def _flaky(method, path, count, keyed):
     if method != "GET":
         return None
     if count % 8 == 3:
-        body = {"error": {"message": "Rate limited by provider - try again later", "type": "Aihubmix_api_error"}}
+        body = {
+            "error": {"message": "Rate limited by provider - try again later", "type": "Aihubmix_api_error"}
+        }
         return 503, {"content-type": "application/json", "retry-after": "0"}, json.dumps(body).encode()
     if count % 8 == 7:
         return "drop"
@@ -203,9 +239,13 @@ def _flaky(method, path, count, keyed):
 def _veo_portrait(method, path, status, data):
     """K-VEO-PORTRAIT (x-known-differences): Veo 3.1 asked for a portrait video reports 1280x720 (the
     fixed plan of main's spec asks for 1080x1920 and 9:16 4K, no longer for 720p 9:16)."""
-    if isinstance(data, dict) and data.get("model") in ("veo-3.1-generate-preview", "veo-3.1-fast-generate-preview") \
-            and isinstance(data.get("width"), int) and isinstance(data.get("height"), int) \
-            and data["height"] > data["width"]:
+    if (
+        isinstance(data, dict)
+        and data.get("model") in ("veo-3.1-generate-preview", "veo-3.1-fast-generate-preview")
+        and isinstance(data.get("width"), int)
+        and isinstance(data.get("height"), int)
+        and data["height"] > data["width"]
+    ):
         data["width"], data["height"] = 1280, 720
     return data
 
@@ -231,8 +271,10 @@ def _lax(method, path, headers, body):
 def _minimal_requests() -> dict[str, dict]:
     from contract_tests import generate
 
-    return {model: generate.minimal("aihubmix", variant)
-            | {"model": model} for model, variant in generate.variants("aihubmix", "CreateVideoRequest").items()}
+    return {
+        model: generate.minimal("aihubmix", variant) | {"model": model}
+        for model, variant in generate.variants("aihubmix", "CreateVideoRequest").items()
+    }
 
 
 _AIHUBMIX_MINIMAL: dict[str, dict] = {}

@@ -46,8 +46,16 @@ class MetadataEdit:
                 return
             status, body = self.edit(path, start["status"], json.loads(b"".join(chunks)))
             out = json.dumps(body).encode()
-            await send({"type": "http.response.start", "status": status,
-                        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(out)).encode())]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(out)).encode()),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": out})
 
         await self.app(scope, receive, capture)
@@ -58,6 +66,7 @@ def _catalogue(change: Callable[[list[dict]], list[dict]]) -> Edit:
         if path == "/api/v1/models":
             body = {**body, "data": change([dict(r) for r in body["data"]])}
         return status, body
+
     return edit
 
 
@@ -69,6 +78,7 @@ def _schema(model: str, change: Callable[[dict], dict | None]) -> Edit:
                 return 404, {"error": {"code": "model_not_found", "message": f"model not found: {model}"}}
             return status, changed
         return status, body
+
     return edit
 
 
@@ -77,6 +87,7 @@ def _both(*edits: Edit) -> Edit:
         for one in edits:
             status, body = one(path, status, body)
         return status, body
+
     return edit
 
 
@@ -100,20 +111,32 @@ def _down(path, status, body):
 # name -> the edit of the metadata (None: as the mock serves it)
 METADATA = {
     "faithful": None,
-    "model_gone": _both(_catalogue(lambda rows: [r for r in rows if r["model_id"] != "kling-v1"]),
-                        _schema("kling-v1", lambda doc: None)),
-    "new_video_model": _catalogue(lambda rows: [*rows, {"model_id": "sora-3", "types": "video", "retire_stage": "active"},
-                                                {"model_id": "minimax-h3", "types": "video", "retire_stage": "active"},
-                                                {"model_id": "gpt-9", "types": "llm", "retire_stage": "active"}]),
-    "deprecated": _catalogue(lambda rows: [{**r, "retire_stage": "deprecated"} if r["model_id"] == "veo-2.0-generate-001"
-                                           else r for r in rows]),
+    "model_gone": _both(
+        _catalogue(lambda rows: [r for r in rows if r["model_id"] != "kling-v1"]),
+        _schema("kling-v1", lambda doc: None),
+    ),
+    "new_video_model": _catalogue(
+        lambda rows: [
+            *rows,
+            {"model_id": "sora-3", "types": "video", "retire_stage": "active"},
+            {"model_id": "minimax-h3", "types": "video", "retire_stage": "active"},
+            {"model_id": "gpt-9", "types": "llm", "retire_stage": "active"},
+        ]
+    ),
+    "deprecated": _catalogue(
+        lambda rows: [
+            {**r, "retire_stage": "deprecated"} if r["model_id"] == "veo-2.0-generate-001" else r
+            for r in rows
+        ]
+    ),
     "sora_seconds_16": _schema("sora-2", _seconds_16),
     "native_only": _schema("wan2.6-t2v", _native_only),
     "metadata_down": _down,
 }
 # every drift above at once, each on its own model: one run shows each is reported on its own
-METADATA["all_at_once"] = _both(*(METADATA[n] for n in ("model_gone", "new_video_model", "deprecated",
-                                                          "sora_seconds_16", "native_only")))
+METADATA["all_at_once"] = _both(
+    *(METADATA[n] for n in ("model_gone", "new_video_model", "deprecated", "sora_seconds_16", "native_only"))
+)
 
 
 def metadata_standin(name: str) -> MetadataEdit:

@@ -49,10 +49,19 @@ def _documents(entry: dict[str, Any]) -> str:
 
 
 def table(name: str) -> str:
-    lines = ["| rule | what | document line | production evidence | side | tested by |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| rule | what | document line | production evidence | side | tested by |",
+        "|---|---|---|---|---|---|",
+    ]
     for rule, entry in _registry(name).items():
-        cells = [f"`{rule}`", entry["rule"], _documents(entry), _production(entry), entry["side"], entry["tests"]]
+        cells = [
+            f"`{rule}`",
+            entry["rule"],
+            _documents(entry),
+            _production(entry),
+            entry["side"],
+            entry["tests"],
+        ]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines)
 
@@ -62,8 +71,10 @@ def summary() -> str:
     for name, _ in SPECS:
         rules = _registry(name).values()
         confirmed = sum(e["production"]["status"] == "confirmed" for e in rules)
-        counts.append(f"{name}: {len(rules)} rules, {confirmed} confirmed by production evidence, "
-                      f"{len(rules) - confirmed} unconfirmed")
+        counts.append(
+            f"{name}: {len(rules)} rules, {confirmed} confirmed by production evidence, "
+            f"{len(rules) - confirmed} unconfirmed"
+        )
     return "; ".join(counts) + "."
 
 

@@ -31,27 +31,105 @@ CASES = [
     ("json string body", "POST", "/v1/videos", JSON, b'"hello"', 400, "JSON object"),
     ("NaN", "POST", "/v1/videos", JSON, b'{"model":"sora-2","prompt":"p","seconds":NaN}', 400, "NaN"),
     ("very deep nesting", "POST", "/v1/videos", JSON, deep(100_000), 400, "deeper"),
-    ("moderately deep nesting", "POST", "/v1/videos", JSON, b'{"model":"sora-2","prompt":' + deep(40) + b"}", 400, "deeper"),
+    (
+        "moderately deep nesting",
+        "POST",
+        "/v1/videos",
+        JSON,
+        b'{"model":"sora-2","prompt":' + deep(40) + b"}",
+        400,
+        "deeper",
+    ),
     ("invalid utf-8", "POST", "/v1/videos", JSON, b'{"model":"sora-2","prompt":"\xff\xfe"}', 400, "UTF-8"),
-    ("lone surrogate", "POST", "/v1/videos", JSON, b'{"model":"sora-2","prompt":"\\ud800"}', 400, "not valid"),
+    (
+        "lone surrogate",
+        "POST",
+        "/v1/videos",
+        JSON,
+        b'{"model":"sora-2","prompt":"\\ud800"}',
+        400,
+        "not valid",
+    ),
     ("empty body", "POST", "/v1/videos", JSON, b"", 400, "empty"),
     ("no content type", "POST", "/v1/videos", AUTH, b'{"model":"sora-2","prompt":"p"}', 415, "Content-Type"),
-    ("text/plain", "POST", "/v1/videos", {**AUTH, "Content-Type": "text/plain"}, b"sora-2", 415, "Content-Type"),
-    ("form-urlencoded", "POST", "/v1/videos", {**AUTH, "Content-Type": "application/x-www-form-urlencoded"},
-     b"model=sora-2&prompt=p", 415, "Content-Type"),
-    ("multipart without boundary", "POST", "/v1/videos", {**AUTH, "Content-Type": "multipart/form-data"},
-     b"--x\r\n", 400, "multipart"),
-    ("broken multipart", "POST", "/v1/videos", {**AUTH, "Content-Type": "multipart/form-data; boundary=zz"},
-     b"--zz\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nsora-2", 400, "multipart"),
-    ("bad bracket name", "POST", "/v1/videos", {**AUTH, "Content-Type": "multipart/form-data; boundary=zz"},
-     b"--zz\r\nContent-Disposition: form-data; name=\"a[b\"\r\n\r\nx\r\n--zz--\r\n", 400, "field"),
-    ("invalid base64 reference", "POST", "/v1/videos", DOCUMENTS,
-     json.dumps({"model": "sora-2", "prompt": "p", "input_reference": {"mime_type": "image/png", "data": "iVBORw0KGgo!!!"}}).encode(),
-     400, "input_reference"),
-    ("non-image reference", "POST", "/v1/videos", DOCUMENTS,
-     json.dumps({"model": "sora-2", "prompt": "p", "input_reference": {"mime_type": "image/png",
-                                                                      "data": base64.b64encode(b"\x89PNG\r\n\x1a\nnot really").decode()}}).encode(),
-     400, "input_reference"),
+    (
+        "text/plain",
+        "POST",
+        "/v1/videos",
+        {**AUTH, "Content-Type": "text/plain"},
+        b"sora-2",
+        415,
+        "Content-Type",
+    ),
+    (
+        "form-urlencoded",
+        "POST",
+        "/v1/videos",
+        {**AUTH, "Content-Type": "application/x-www-form-urlencoded"},
+        b"model=sora-2&prompt=p",
+        415,
+        "Content-Type",
+    ),
+    (
+        "multipart without boundary",
+        "POST",
+        "/v1/videos",
+        {**AUTH, "Content-Type": "multipart/form-data"},
+        b"--x\r\n",
+        400,
+        "multipart",
+    ),
+    (
+        "broken multipart",
+        "POST",
+        "/v1/videos",
+        {**AUTH, "Content-Type": "multipart/form-data; boundary=zz"},
+        b'--zz\r\nContent-Disposition: form-data; name="model"\r\n\r\nsora-2',
+        400,
+        "multipart",
+    ),
+    (
+        "bad bracket name",
+        "POST",
+        "/v1/videos",
+        {**AUTH, "Content-Type": "multipart/form-data; boundary=zz"},
+        b'--zz\r\nContent-Disposition: form-data; name="a[b"\r\n\r\nx\r\n--zz--\r\n',
+        400,
+        "field",
+    ),
+    (
+        "invalid base64 reference",
+        "POST",
+        "/v1/videos",
+        DOCUMENTS,
+        json.dumps(
+            {
+                "model": "sora-2",
+                "prompt": "p",
+                "input_reference": {"mime_type": "image/png", "data": "iVBORw0KGgo!!!"},
+            }
+        ).encode(),
+        400,
+        "input_reference",
+    ),
+    (
+        "non-image reference",
+        "POST",
+        "/v1/videos",
+        DOCUMENTS,
+        json.dumps(
+            {
+                "model": "sora-2",
+                "prompt": "p",
+                "input_reference": {
+                    "mime_type": "image/png",
+                    "data": base64.b64encode(b"\x89PNG\r\n\x1a\nnot really").decode(),
+                },
+            }
+        ).encode(),
+        400,
+        "input_reference",
+    ),
     # (a non-string prompt breaks SORA-PROMPT-LENGTH, unconfirmed: production mode warns, see test_evidence)
     ("wrong type", "POST", "/v1/videos", DOCUMENTS, b'{"model":"sora-2","prompt":42}', 400, "prompt"),
     ("model not a string", "POST", "/v1/videos", JSON, b'{"model":["sora-2"],"prompt":"p"}', 400, "model"),
@@ -67,21 +145,58 @@ CASES = [
     ("bad limit text", "GET", "/v1/videos?limit=ten", AUTH, None, 400, "limit"),
     ("bad order", "GET", "/v1/videos?order=up", AUTH, None, 400, "order"),
     ("bad variant", "GET", "/v1/videos/abc/content?variant=poster", AUTH, None, 404, None),
-    ("bad policy header", "POST", "/v1/videos", {**JSON, "X-Mock-Policy": "soon"},
-     b'{"model":"sora-2","prompt":"p"}', 400, "policy"),
-    ("bad outcome header", "POST", "/v1/videos", {**JSON, "X-Mock-Outcome": "maybe"},
-     b'{"model":"sora-2","prompt":"p"}', 400, "X-Mock-Outcome"),
+    (
+        "bad policy header",
+        "POST",
+        "/v1/videos",
+        {**JSON, "X-Mock-Policy": "soon"},
+        b'{"model":"sora-2","prompt":"p"}',
+        400,
+        "policy",
+    ),
+    (
+        "bad outcome header",
+        "POST",
+        "/v1/videos",
+        {**JSON, "X-Mock-Outcome": "maybe"},
+        b'{"model":"sora-2","prompt":"p"}',
+        400,
+        "X-Mock-Outcome",
+    ),
     ("bad fault header", "GET", "/v1/videos", {**AUTH, "X-Mock-Fault": "418"}, None, 400, "X-Mock-Fault"),
-    ("control: clock backwards", "POST", "/__mock/clock/advance", {"Content-Type": "application/json"},
-     b'{"seconds": -5}', 400, "seconds"),
-    ("control: fault status", "POST", "/__mock/faults", {"Content-Type": "application/json"},
-     b'{"status": 200}', 400, "status"),
-    ("control: not json", "POST", "/__mock/clock/advance", {"Content-Type": "application/json"}, b"{", 400, "JSON"),
+    (
+        "control: clock backwards",
+        "POST",
+        "/__mock/clock/advance",
+        {"Content-Type": "application/json"},
+        b'{"seconds": -5}',
+        400,
+        "seconds",
+    ),
+    (
+        "control: fault status",
+        "POST",
+        "/__mock/faults",
+        {"Content-Type": "application/json"},
+        b'{"status": 200}',
+        400,
+        "status",
+    ),
+    (
+        "control: not json",
+        "POST",
+        "/__mock/clock/advance",
+        {"Content-Type": "application/json"},
+        b"{",
+        400,
+        "JSON",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("name", "method", "path", "headers", "body", "status", "words"), CASES,
-                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("name", "method", "path", "headers", "body", "status", "words"), CASES, ids=[c[0] for c in CASES]
+)
 def test_bad_input_gets_a_clear_4xx(aihubmix_mock_url, name, method, path, headers, body, status, words):
     with httpx.Client(base_url=aihubmix_mock_url, timeout=30) as client:
         response = client.request(method, path, headers=headers, content=body)
@@ -89,7 +204,9 @@ def test_bad_input_gets_a_clear_4xx(aihubmix_mock_url, name, method, path, heade
     error = response.json()["error"]
     assert isinstance(error["message"], str) and error["message"]
     if words:
-        assert words.lower() in error["message"].lower(), error  # the message names it: no `param` in production's body
+        assert words.lower() in error["message"].lower(), (
+            error
+        )  # the message names it: no `param` in production's body
     if status == 405:
         assert response.headers["allow"]
 
@@ -99,7 +216,7 @@ def test_body_over_the_limit_is_413():
     big = b'{"model":"sora-2","prompt":"' + b"x" * 4096 + b'"}'
     response = client.post("/v1/videos", content=big, headers=JSON)
     assert response.status_code == 413 and "limit" in response.json()["error"]["message"]
-    chunks = (big[i:i + 512] for i in range(0, len(big), 512))  # no Content-Length: counted while read
+    chunks = (big[i : i + 512] for i in range(0, len(big), 512))  # no Content-Length: counted while read
     response = client.post("/v1/videos", content=chunks, headers=JSON)
     assert response.status_code == 413
 
@@ -107,7 +224,10 @@ def test_body_over_the_limit_is_413():
 def test_job_cap_answers_429_with_retry_after():
     client = TestClient(create_app(max_jobs=3))
     for _ in range(3):
-        assert client.post("/v1/videos", json={"model": "sora-2", "prompt": "p"}, headers=AUTH).status_code == 200
+        assert (
+            client.post("/v1/videos", json={"model": "sora-2", "prompt": "p"}, headers=AUTH).status_code
+            == 200
+        )
     response = client.post("/v1/videos", json={"model": "sora-2", "prompt": "p"}, headers=AUTH)
     assert response.status_code == 429 and response.headers["retry-after"]
     assert "max-jobs" in response.json()["error"]["message"]
@@ -115,7 +235,10 @@ def test_job_cap_answers_429_with_retry_after():
 
 def test_cap_makes_room_by_dropping_expired_jobs():
     client = TestClient(create_app(max_jobs=2, job_seconds=1))
-    ids = [client.post("/v1/videos", json={"model": "sora-2", "prompt": "p"}, headers=AUTH).json()["id"] for _ in range(2)]
+    ids = [
+        client.post("/v1/videos", json={"model": "sora-2", "prompt": "p"}, headers=AUTH).json()["id"]
+        for _ in range(2)
+    ]
     client.post("/__mock/clock/advance", json={"seconds": 2 * 86400})
     assert client.post("/v1/videos", json={"model": "sora-2", "prompt": "p"}, headers=AUTH).status_code == 200
     assert client.get(f"/v1/videos/{ids[0]}", headers=AUTH).status_code == 404

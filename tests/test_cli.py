@@ -27,8 +27,12 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         quiet = ["--access-log"] if access_log else ["--no-access-log"]
-        self.proc = subprocess.Popen([BIN, "serve", "--port", str(self.port), *quiet, *args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.proc = subprocess.Popen(
+            [BIN, "serve", "--port", str(self.port), *quiet, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -51,8 +55,17 @@ class Server:
 
 def test_help_lists_the_options():
     out = subprocess.run([BIN, "serve", "--help"], capture_output=True, text=True, check=True).stdout
-    for option in ("--host", "--port", "--job-seconds", "--policy", "--key", "--max-jobs", "--max-body-mb",
-                   "--state-file", "--media-cache-dir"):
+    for option in (
+        "--host",
+        "--port",
+        "--job-seconds",
+        "--policy",
+        "--key",
+        "--max-jobs",
+        "--max-body-mb",
+        "--state-file",
+        "--media-cache-dir",
+    ):
         assert option in out
 
 
@@ -65,12 +78,22 @@ def test_bad_options_exit_2(args):
 def test_serve_keys_and_sigterm():
     server = Server("--key", "sk-allowed", "--job-seconds", "0")
     try:
-        ok = httpx.post(f"{server.url}/v1/videos", json={"model": "sora-2", "prompt": "p"},
-                        headers={"Authorization": "Bearer sk-allowed"})
+        ok = httpx.post(
+            f"{server.url}/v1/videos",
+            json={"model": "sora-2", "prompt": "p"},
+            headers={"Authorization": "Bearer sk-allowed"},
+        )
         assert ok.status_code == 200
-        assert httpx.get(f"{server.url}/v1/videos/{ok.json()['id']}",
-                         headers={"Authorization": "Bearer sk-allowed"}).json()["status"] == "completed"
-        assert httpx.get(f"{server.url}/v1/videos", headers={"Authorization": "Bearer sk-other"}).status_code == 401
+        assert (
+            httpx.get(
+                f"{server.url}/v1/videos/{ok.json()['id']}", headers={"Authorization": "Bearer sk-allowed"}
+            ).json()["status"]
+            == "completed"
+        )
+        assert (
+            httpx.get(f"{server.url}/v1/videos", headers={"Authorization": "Bearer sk-other"}).status_code
+            == 401
+        )
     finally:
         assert server.stop() == 0
 
@@ -83,7 +106,11 @@ def test_keys_never_reach_the_logs():
             headers = {"Authorization": f"Bearer {key}"}
             httpx.post(f"{server.url}/v1/videos", json={"model": "sora-2", "prompt": "p"}, headers=headers)
             httpx.get(f"{server.url}/v1/videos/nope", headers=headers)
-            httpx.post(f"{server.url}/v1/videos", content=b"{broken", headers={**headers, "Content-Type": "application/json"})
+            httpx.post(
+                f"{server.url}/v1/videos",
+                content=b"{broken",
+                headers={**headers, "Content-Type": "application/json"},
+            )
     finally:
         assert server.stop() == 0
     assert "POST /v1/videos" in server.output, "the access log was not on"
@@ -96,8 +123,12 @@ def test_jobs_survive_a_restart_with_a_state_file(tmp_path):
     auth = {"Authorization": "Bearer sk-keep"}
     server = Server("--state-file", state, "--job-seconds", "30")
     try:
-        kept = [httpx.post(f"{server.url}/v1/videos", json={"model": "sora-2", "prompt": f"p{n}"}, headers=auth).json()
-                for n in range(20)]
+        kept = [
+            httpx.post(
+                f"{server.url}/v1/videos", json={"model": "sora-2", "prompt": f"p{n}"}, headers=auth
+            ).json()
+            for n in range(20)
+        ]
         gone = kept.pop()
         assert httpx.delete(f"{server.url}/v1/videos/{gone['id']}", headers=auth).status_code == 200
         httpx.post(f"{server.url}/__mock/clock/advance", json={"seconds": 31})
@@ -109,7 +140,9 @@ def test_jobs_survive_a_restart_with_a_state_file(tmp_path):
     try:
         again = httpx.get(f"{server.url}/v1/videos/{kept[0]['id']}", headers=auth).json()
         assert again == done, "a completed job changed across the restart"
-        listed = httpx.get(f"{server.url}/v1/videos", params={"limit": 100, "order": "asc"}, headers=auth).json()
+        listed = httpx.get(
+            f"{server.url}/v1/videos", params={"limit": 100, "order": "asc"}, headers=auth
+        ).json()
         assert [v["id"] for v in listed["data"]] == [v["id"] for v in kept]
         assert httpx.get(f"{server.url}/v1/videos/{gone['id']}", headers=auth).status_code == 404
         assert httpx.get(f"{server.url}/v1/videos/{kept[0]['id']}/content", headers=auth).status_code == 200
@@ -118,15 +151,21 @@ def test_jobs_survive_a_restart_with_a_state_file(tmp_path):
 
 
 def test_python_dash_m():
-    result = subprocess.run([sys.executable, "-m", "aihubmix_mock", "--version"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "aihubmix_mock", "--version"], capture_output=True, text=True
+    )
     assert result.returncode == 0 and "aihubmix-mock" in result.stdout
 
 
 def test_env_keys(monkeypatch):
     env = {**os.environ, "AIHUBMIX_MOCK_KEYS": "sk-a,sk-b"}
     port = free_port()
-    proc = subprocess.Popen([BIN, "serve", "--port", str(port), "--no-access-log"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [BIN, "serve", "--port", str(port), "--no-access-log"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(200):
             try:
@@ -134,8 +173,18 @@ def test_env_keys(monkeypatch):
                 break
             except httpx.HTTPError:
                 time.sleep(0.05)
-        assert httpx.get(f"http://127.0.0.1:{port}/v1/videos", headers={"Authorization": "Bearer sk-b"}).status_code == 200
-        assert httpx.get(f"http://127.0.0.1:{port}/v1/videos", headers={"Authorization": "Bearer sk-c"}).status_code == 401
+        assert (
+            httpx.get(
+                f"http://127.0.0.1:{port}/v1/videos", headers={"Authorization": "Bearer sk-b"}
+            ).status_code
+            == 200
+        )
+        assert (
+            httpx.get(
+                f"http://127.0.0.1:{port}/v1/videos", headers={"Authorization": "Bearer sk-c"}
+            ).status_code
+            == 401
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=15)

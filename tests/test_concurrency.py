@@ -14,7 +14,9 @@ CLIENTS = 200
 async def one_client(base: str, n: int, seen: Counter, statuses: list) -> None:
     auth = {"Authorization": f"Bearer sk-load-{n}", "X-Mock-Policy": "polls=2"}
     async with httpx.AsyncClient(base_url=base, headers=auth, timeout=30) as client:
-        created = await client.post("/v1/videos", json={"model": "sora-2", "prompt": f"load {n}", "seconds": "4"})
+        created = await client.post(
+            "/v1/videos", json={"model": "sora-2", "prompt": f"load {n}", "seconds": "4"}
+        )
         assert created.status_code == 200, created.text
         job_id = created.json()["id"]
         seen[job_id] += 1
@@ -39,8 +41,10 @@ def test_two_hundred_concurrent_clients(aihubmix_mock_url):
     statuses: list = []
 
     async def run() -> None:
-        await asyncio.wait_for(asyncio.gather(*(one_client(aihubmix_mock_url, n, seen, statuses)
-                                                for n in range(CLIENTS))), timeout=120)
+        await asyncio.wait_for(
+            asyncio.gather(*(one_client(aihubmix_mock_url, n, seen, statuses) for n in range(CLIENTS))),
+            timeout=120,
+        )
 
     asyncio.run(run())
     assert len(seen) == CLIENTS and set(seen.values()) == {1}, "a job id was handed out twice"

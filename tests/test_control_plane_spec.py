@@ -14,10 +14,13 @@ from aihubmix_mock import create_app
 @pytest.fixture(scope="module")
 def control_schema():
     # The file in openapi/, not the mock's own copy of it.
-    schema = schemathesis.openapi.from_path(str(Path(__file__).parent.parent / "openapi" / "control-plane.yaml"))
+    schema = schemathesis.openapi.from_path(
+        str(Path(__file__).parent.parent / "openapi" / "control-plane.yaml")
+    )
     schema.app = create_app()
-    schema.config.generation.update(deterministic=True, database="none", allow_x00=False, codec="utf-8",
-                                    allow_extra_parameters=False)
+    schema.config.generation.update(
+        deterministic=True, database="none", allow_x00=False, codec="utf-8", allow_extra_parameters=False
+    )
     return schema
 
 

@@ -28,25 +28,49 @@ ROOT = Path(__file__).resolve().parent.parent
 CT = "contract_tests"
 #: what the suite imports, imported once in the fork server. Not the test modules (nor conftest):
 #: pytest must import those itself to rewrite their assertions.
-PRELOAD = ["tests.drift_standins", "contract_tests.report", "contract_tests.plan", "contract_tests.exchanges",
-           "contract_tests.media_check", "aihubmix_mock.pytest_plugin", "av", "PIL.Image", "jsonschema"]
+PRELOAD = [
+    "tests.drift_standins",
+    "contract_tests.report",
+    "contract_tests.plan",
+    "contract_tests.exchanges",
+    "contract_tests.media_check",
+    "aihubmix_mock.pytest_plugin",
+    "av",
+    "PIL.Image",
+    "jsonschema",
+]
 
 # stand-in -> (the suite's tests to run, what the report must show)
 CASES = {
-    "rename_status": ([f"{CT}/test_lifecycle.py", "-k", "test_job_lifecycle_and_content and Sora"],
-                      "unknown status 'succeed'"),
-    "drop_field": ([f"{CT}/test_lifecycle.py", "-k", "test_job_lifecycle_and_content and Sora"],
-                   "SoraVideo (model sora-2): 'progress' is a required property"),
-    "loosen_rule": ([f"{CT}/test_model_rules.py", "-k", "test_documented_breaking_create_is_rejected and SORA-SECONDS"],
-                    "expected a 4xx rejection, got 200"),
-    "not_mp4": ([f"{CT}/test_lifecycle.py", "-k", "test_job_lifecycle_and_content and Wan26T2V"],
-                "not an MP4 (55 bytes of text: '<html><body>Video temporarily unavailable"),
+    "rename_status": (
+        [f"{CT}/test_lifecycle.py", "-k", "test_job_lifecycle_and_content and Sora"],
+        "unknown status 'succeed'",
+    ),
+    "drop_field": (
+        [f"{CT}/test_lifecycle.py", "-k", "test_job_lifecycle_and_content and Sora"],
+        "SoraVideo (model sora-2): 'progress' is a required property",
+    ),
+    "loosen_rule": (
+        [f"{CT}/test_model_rules.py", "-k", "test_documented_breaking_create_is_rejected and SORA-SECONDS"],
+        "expected a 4xx rejection, got 200",
+    ),
+    "not_mp4": (
+        [f"{CT}/test_lifecycle.py", "-k", "test_job_lifecycle_and_content and Wan26T2V"],
+        "not an MP4 (55 bytes of text: '<html><body>Video temporarily unavailable",
+    ),
     "forget_auth": ([f"{CT}/test_semantics.py", "-k", "test_no_key_is_401"], "expected (401,), got 200"),
-    "shared_tenancy": ([f"{CT}/test_semantics.py", "-k", "test_another_key_cannot_see_a_job"], "expected (404,), got 200"),
-    "plain_text_errors": ([f"{CT}/test_model_rules.py", "-k", "test_documented_breaking_create_is_rejected and SORA-SIZE"],
-                          "the error is not JSON"),
-    "wrong_dimensions": ([f"{CT}/test_model_rules.py", "-k", "test_valid_requests_are_accepted_and_echoed and Wan25T2V"],
-                         "the spec says"),
+    "shared_tenancy": (
+        [f"{CT}/test_semantics.py", "-k", "test_another_key_cannot_see_a_job"],
+        "expected (404,), got 200",
+    ),
+    "plain_text_errors": (
+        [f"{CT}/test_model_rules.py", "-k", "test_documented_breaking_create_is_rejected and SORA-SIZE"],
+        "the error is not JSON",
+    ),
+    "wrong_dimensions": (
+        [f"{CT}/test_model_rules.py", "-k", "test_valid_requests_are_accepted_and_echoed and Wan25T2V"],
+        "the spec says",
+    ),
 }
 #: rules the stand-ins' contract copy marks `confirmed` (production evidence shows they are enforced)
 CONFIRMED = ["SORA-SECONDS", "VEO-SIZE"]
@@ -81,10 +105,30 @@ def _child(name: str, args: list[str], report_dir: str) -> None:
         app = standin(name)
         server = RunningMock(app).start()
         try:
-            code = int(pytest.main([*args, "-q", "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning",
-                                    "--base-url", server.url,
-                                    "--api-key", KEY_A, "--api-key-2", KEY_B, "--poll-interval", "5",
-                                    "--job-timeout", "600", "--report-dir", report_dir]))
+            code = int(
+                pytest.main(
+                    [
+                        *args,
+                        "-q",
+                        "-p",
+                        "no:cacheprovider",
+                        "-W",
+                        "ignore::pytest.PytestAssertRewriteWarning",
+                        "--base-url",
+                        server.url,
+                        "--api-key",
+                        KEY_A,
+                        "--api-key-2",
+                        KEY_B,
+                        "--poll-interval",
+                        "5",
+                        "--job-timeout",
+                        "600",
+                        "--report-dir",
+                        report_dir,
+                    ]
+                )
+            )
             jobs = httpx.get(f"{server.url}/__mock/health", timeout=10).json().get("jobs")
             counts = dict(getattr(app, "counts", {}))
         finally:
@@ -109,8 +153,9 @@ def _context():
 
 def run_suite(name: str, directory: Path, args: list[str], *options: str, budget: int = 1000) -> Run:
     directory.mkdir(parents=True, exist_ok=True)
-    process = _context().Process(target=_child, args=(name, [*args, "--max-billable-jobs", str(budget), *options],
-                                                      str(directory)))
+    process = _context().Process(
+        target=_child, args=(name, [*args, "--max-billable-jobs", str(budget), *options], str(directory))
+    )
     process.start()
     process.join(timeout=300)
     if process.is_alive():
@@ -137,8 +182,12 @@ def evidence_copy(tmp_path_factory) -> Path:
     document = yaml.safe_load(path.read_text("utf-8"))
     for rule in CONFIRMED:
         document["components"]["x-rules"][rule]["production"] = {
-            "status": "confirmed", "samples": ["TEST"], "dated": "2026-11-21", "confidence": "test fixture",
-            "note": "marked confirmed by tests/test_drift_standins.py"}
+            "status": "confirmed",
+            "samples": ["TEST"],
+            "dated": "2026-11-21",
+            "confidence": "test fixture",
+            "note": "marked confirmed by tests/test_drift_standins.py",
+        }
     path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), "utf-8")
     return directory
 
@@ -153,8 +202,11 @@ def runs(request, tmp_path_factory, evidence_copy):
     (plan then run; the baseline's four runs) in order. A test waits for its own."""
     base = tmp_path_factory.mktemp("standins")
     wanted = {item.originalname for item in request.session.items if item.module is request.module}
-    cases = {item.callspec.params["name"] for item in request.session.items
-             if item.module is request.module and item.originalname == "test_suite_reports_the_drift"}
+    cases = {
+        item.callspec.params["name"]
+        for item in request.session.items
+        if item.module is request.module and item.originalname == "test_suite_reports_the_drift"
+    }
     confirmed = ["--openapi-dir", str(evidence_copy)]
     jobs = {
         "baseline": (_baseline_runs, base / "baseline"),
@@ -162,16 +214,30 @@ def runs(request, tmp_path_factory, evidence_copy):
         "faithful": (run_suite, "faithful", base / "faithful", FAITHFUL_SELECTION),
         "flaky": (run_suite, "flaky", base / "flaky", FAITHFUL_SELECTION),
         "balance": (run_suite, "balance", base / "balance", [f"{CT}/test_semantics.py"]),
-        "time_limit": (run_suite, "faithful", base / "time_limit", [f"{CT}/test_semantics.py"],
-                       "--max-run-seconds", "0.001"),
-        "veo_portrait": (run_suite, "veo_portrait", base / "veo_portrait",
-                         [f"{CT}/test_model_rules.py", "-k", "test_valid_requests_are_accepted_and_echoed and Veo31"]),
+        "time_limit": (
+            run_suite,
+            "faithful",
+            base / "time_limit",
+            [f"{CT}/test_semantics.py"],
+            "--max-run-seconds",
+            "0.001",
+        ),
+        "veo_portrait": (
+            run_suite,
+            "veo_portrait",
+            base / "veo_portrait",
+            [f"{CT}/test_model_rules.py", "-k", "test_valid_requests_are_accepted_and_echoed and Veo31"],
+        ),
     }
-    users = {"baseline": "test_baseline_new_then_resolved", "lax": "test_lax_server_bills_no_more_than_planned",
-             "faithful": "test_faithful_mock_conforms", "flaky": "test_flaky_server_passes",
-             "balance": "test_balance_run_out_is_an_incident_not_drift",
-             "time_limit": "test_run_time_limit",
-             "veo_portrait": "test_known_difference_is_known_and_passes"}
+    users = {
+        "baseline": "test_baseline_new_then_resolved",
+        "lax": "test_lax_server_bills_no_more_than_planned",
+        "faithful": "test_faithful_mock_conforms",
+        "flaky": "test_flaky_server_passes",
+        "balance": "test_balance_run_out_is_an_incident_not_drift",
+        "time_limit": "test_run_time_limit",
+        "veo_portrait": "test_known_difference_is_known_and_passes",
+    }
     pool = ThreadPoolExecutor(PARALLEL)
     futures = {key: pool.submit(*job) for key, job in jobs.items() if users[key] in wanted}
     for name in CASES:
@@ -190,7 +256,9 @@ def test_suite_reports_the_drift(name, runs):
     expected = CASES[name][1]
     run = runs[name].result()
     _show(name, run)
-    assert run.code == 1, f"the suite did not notice the {name} drift (exit {run.code}):\n{run.report}\n{run.output[-2000:]}"
+    assert run.code == 1, (
+        f"the suite did not notice the {name} drift (exit {run.code}):\n{run.report}\n{run.output[-2000:]}"
+    )
     assert run.report.startswith("# Contract drift report: DRIFTED")
     assert run.summary["verdict"] == "drift" and run.summary["counts"]["drift"] >= 1
     assert expected in run.report, f"the report does not say {expected!r}:\n{run.report[:3000]}"
@@ -198,8 +266,12 @@ def test_suite_reports_the_drift(name, runs):
     assert "3c68746d" not in run.report, "a text body shown as hex"
 
 
-FAITHFUL_SELECTION = [f"{CT}/test_semantics.py", f"{CT}/test_lifecycle.py",
-                      "-k", "test_semantics or (test_job_lifecycle_and_content and Sora)"]
+FAITHFUL_SELECTION = [
+    f"{CT}/test_semantics.py",
+    f"{CT}/test_lifecycle.py",
+    "-k",
+    "test_semantics or (test_job_lifecycle_and_content and Sora)",
+]
 
 
 def test_faithful_mock_conforms(runs):
@@ -253,9 +325,13 @@ def test_run_time_limit(runs):
     assert "time limit" in run.report and run.jobs == 0
 
 
-LAX_SELECTION = [f"{CT}/test_model_rules.py", f"{CT}/test_semantics.py", "-k",
-                 "(test_documented_breaking_create_is_rejected and (SORA-SECONDS or VEO-SIZE or SORA-SIZE)) "
-                 "or test_no_key_is_401 or test_content_before_completion"]
+LAX_SELECTION = [
+    f"{CT}/test_model_rules.py",
+    f"{CT}/test_semantics.py",
+    "-k",
+    "(test_documented_breaking_create_is_rejected and (SORA-SECONDS or VEO-SIZE or SORA-SIZE)) "
+    "or test_no_key_is_401 or test_content_before_completion",
+]
 
 
 LAX_BUDGET = 2
@@ -277,7 +353,9 @@ def test_lax_server_bills_no_more_than_planned(runs):
     assert confirmed_listed == 4, plan.output  # SORA-SECONDS twice, SORA-SIZE and VEO-SIZE once (x-rules)
 
     _show("lax", run)
-    print(f"lax: {run.jobs} jobs created; budget {budget}, worst case planned {worst}, billing {run.summary['billable_jobs']}")
+    print(
+        f"lax: {run.jobs} jobs created; budget {budget}, worst case planned {worst}, billing {run.summary['billable_jobs']}"
+    )
     assert run.code == 1 and run.summary["verdict"] == "drift", run.report
     assert any(d["rule"] == "SORA-SECONDS" for d in run.summary["drifts"])
     assert run.jobs <= worst, f"{run.jobs} jobs created, the plan's worst case was {worst}:\n{plan.output}"
@@ -291,10 +369,21 @@ def test_lax_server_bills_no_more_than_planned(runs):
 def _baseline_runs(tmp_path: Path) -> tuple[Run, ...]:
     selection = [f"{CT}/test_semantics.py", "-k", "test_no_key_is_401"]
     clean = run_suite("faithful", tmp_path / "1", selection)
-    drifted = run_suite("forget_auth", tmp_path / "2", selection, "--baseline", str(tmp_path / "1" / "drift.json"))
-    again = run_suite("forget_auth", tmp_path / "3", selection, "--baseline", str(tmp_path / "2" / "drift.json"),
-                      "--fail-on", "new")
-    resolved = run_suite("faithful", tmp_path / "4", selection, "--baseline", str(tmp_path / "2" / "drift.json"))
+    drifted = run_suite(
+        "forget_auth", tmp_path / "2", selection, "--baseline", str(tmp_path / "1" / "drift.json")
+    )
+    again = run_suite(
+        "forget_auth",
+        tmp_path / "3",
+        selection,
+        "--baseline",
+        str(tmp_path / "2" / "drift.json"),
+        "--fail-on",
+        "new",
+    )
+    resolved = run_suite(
+        "faithful", tmp_path / "4", selection, "--baseline", str(tmp_path / "2" / "drift.json")
+    )
     return clean, drifted, again, resolved
 
 
@@ -302,7 +391,9 @@ def test_baseline_new_then_resolved(runs):
     clean, drifted, again, resolved = runs["baseline"].result()
     assert clean.code == 0 and clean.summary["drift_ids"] == []
     assert drifted.code == 1
-    assert drifted.summary["new"] and drifted.summary["resolved"] == [] and drifted.summary["persisting"] == []
+    assert (
+        drifted.summary["new"] and drifted.summary["resolved"] == [] and drifted.summary["persisting"] == []
+    )
     assert drifted.report.startswith("# Contract drift report: DRIFTED\n\n**Since the baseline**")
     assert "- new: createVideo · sora-2 · auth-required" in drifted.report
     assert again.code == 0, "--fail-on new: the same drift as the baseline does not fail the run"

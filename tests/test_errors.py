@@ -23,8 +23,17 @@ SAMPLES = {s["id"]: s for s in json.loads((ROOT / "fixtures/production/samples.j
 AUTH = {"Authorization": "Bearer sk-errors"}
 
 
-@pytest.mark.parametrize(("spec", "sample"), [("aihubmix", "AHM-03"), ("aihubmix", "AHM-04"), ("aihubmix", "AHM-05"),
-                                              ("aihubmix", "AHM-06"), ("apimart", "APM-06"), ("apimart", "APM-07")])
+@pytest.mark.parametrize(
+    ("spec", "sample"),
+    [
+        ("aihubmix", "AHM-03"),
+        ("aihubmix", "AHM-04"),
+        ("aihubmix", "AHM-05"),
+        ("aihubmix", "AHM-06"),
+        ("apimart", "APM-06"),
+        ("apimart", "APM-07"),
+    ],
+)
 def test_captured_production_error_bodies_validate(spec, sample):
     assert generate.validator(spec, "Error").is_valid(SAMPLES[sample]["body"]), SAMPLES[sample]["body"]
 
@@ -40,7 +49,9 @@ def test_error_response_examples_validate(name):
             for example_name, example in media.get("examples", {}).items():
                 for part in parts:
                     if "$ref" in part:
-                        ok = generate.validator(name, part["$ref"].rsplit("/", 1)[-1]).is_valid(example["value"])
+                        ok = generate.validator(name, part["$ref"].rsplit("/", 1)[-1]).is_valid(
+                            example["value"]
+                        )
                     else:
                         ok = Draft202012Validator(part).is_valid(example["value"])
                     assert ok, f"{response_name} example {example_name}"
@@ -59,8 +70,11 @@ def test_directives_are_parsed_once_into_a_typed_value():
     default = Policy("time", 5)
     kinds = catalogue(get_spec("aihubmix"))
     assert Directives.parse({}, default, kinds) is NONE
-    parsed = Directives.parse({b"x-mock-policy": b"polls=2", b"x-mock-outcome": b"failed",
-                               b"x-mock-fault": b"Balance"}, default, kinds)
+    parsed = Directives.parse(
+        {b"x-mock-policy": b"polls=2", b"x-mock-outcome": b"failed", b"x-mock-fault": b"Balance"},
+        default,
+        kinds,
+    )
     assert parsed == Directives(Policy("polls", 2), "failed", "balance")
     with pytest.raises(ApiError) as bad:
         Directives.parse({b"x-mock-policy": b"soon"}, default, kinds)
@@ -83,12 +97,17 @@ def test_gateway_envelope_has_no_code_or_param(client):
     bad = client.post("/v1/videos", json={"model": "sora-2", "prompt": "p", "seconds": "5"}, headers=AUTH)
     assert bad.status_code == 400
     body = bad.json()
-    assert body == {"error": {"message": body["error"]["message"], "type": "Aihubmix_api_error"}, "type": "error"}
+    assert body == {
+        "error": {"message": body["error"]["message"], "type": "Aihubmix_api_error"},
+        "type": "error",
+    }
     assert re.fullmatch(r"seconds: .*\[rule SORA-SECONDS\] \(tid: \d{31}\)", body["error"]["message"])
     assert bad.headers["x-mock-param"] == "seconds"
 
 
-@pytest.mark.parametrize(("method", "path", "status"), [("GET", "/v2/nothing", 404), ("PUT", "/v1/videos", 405)])
+@pytest.mark.parametrize(
+    ("method", "path", "status"), [("GET", "/v2/nothing", 404), ("PUT", "/v1/videos", 405)]
+)
 def test_answers_outside_handlers_use_the_same_writer(client, method, path, status):
     response = client.request(method, path, headers=AUTH)
     assert response.status_code == status
@@ -101,14 +120,24 @@ def test_apimart_errors(client):
     no_key = client.post("/v1/videos/generations", json={"model": "sora-2-preview", "prompt": "p"})
     rid = no_key.headers["x-oneapi-request-id"]
     assert re.fullmatch(r"\d{23}[A-Za-z]{8}", rid)
-    assert no_key.json() == {"error": {"code": "", "message": no_key.json()["error"]["message"], "param": "",
-                                       "type": "apimart_error"}}
+    assert no_key.json() == {
+        "error": {
+            "code": "",
+            "message": no_key.json()["error"]["message"],
+            "param": "",
+            "type": "apimart_error",
+        }
+    }
     assert no_key.json()["error"]["message"].endswith(f"(request id: {rid})")
-    bad = client.post("/v1/videos/generations", json={"model": "sora-2-preview", "prompt": "p", "duration": 5},
-                      headers={**AUTH, "X-Mock-Rules": "documents"})  # APIMART-DURATION is unconfirmed
+    bad = client.post(
+        "/v1/videos/generations",
+        json={"model": "sora-2-preview", "prompt": "p", "duration": 5},
+        headers={**AUTH, "X-Mock-Rules": "documents"},
+    )  # APIMART-DURATION is unconfirmed
     assert bad.status_code == 400
-    assert bad.json() == {"error": {"code": 400, "message": bad.json()["error"]["message"],
-                                    "type": "invalid_request_error"}}
+    assert bad.json() == {
+        "error": {"code": 400, "message": bad.json()["error"]["message"], "type": "invalid_request_error"}
+    }
     assert "duration" in bad.json()["error"]["message"] and bad.headers["x-mock-rule"]
 
 

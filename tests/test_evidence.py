@@ -26,10 +26,14 @@ from contract_tests import generate
 from tests import rules_md
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = {s["id"]: s for s in json.loads((ROOT / "fixtures" / "production" / "samples.json").read_text("utf-8"))}
+SAMPLES = {
+    s["id"]: s for s in json.loads((ROOT / "fixtures" / "production" / "samples.json").read_text("utf-8"))
+}
 AUTH = {"Authorization": "Bearer sk-evidence"}
 DOCUMENTS = {**AUTH, "X-Mock-Rules": "documents"}
-PNG_DATA_URL = "data:image/png;base64," + base64.b64encode((ROOT / "fixtures" / "reference.png").read_bytes()).decode()
+PNG_DATA_URL = (
+    "data:image/png;base64," + base64.b64encode((ROOT / "fixtures" / "reference.png").read_bytes()).decode()
+)
 # Sources that say they were verified against the live gateway (the official adapter, README:
 # "verified against the live AIHubMix gateway"), or that report a body as working end-to-end.
 VERIFIED_SOURCES = ("AIhubmix/aihubmix-media-adapters", "magicwang1111/ComfyUI-Veo3.1")
@@ -73,7 +77,10 @@ def test_request_samples_get_productions_answer(client, sample):
     elif response.status_code == 200:
         # production's answer unknown: accepted, and every rule the mock doubts is named
         for rule in filter(None, (response.headers.get("x-mock-unconfirmed-rules") or "").split(", ")):
-            assert generate.rule_status(sample["id"].startswith("APM") and "apimart" or "aihubmix", rule) == "unconfirmed"
+            assert (
+                generate.rule_status(sample["id"].startswith("APM") and "apimart" or "aihubmix", rule)
+                == "unconfirmed"
+            )
     else:
         # the only refusal among them: a non-Sora model on APIMart's Sora endpoint (D35, D37)
         assert sample["id"] == "APM-11" and rule_of(response) == "APIMART-MODEL", response.text
@@ -83,11 +90,23 @@ def test_request_samples_get_productions_answer(client, sample):
 # sample's words) and the rule the mock names. Every 400 of /v1/videos in the evidence is here or
 # in NOT_REQUEST_LEVEL with the reason.
 REFUSALS = {
-    "AHM-09": ({"model": "sora-2", "prompt": "clip", "input_reference": PNG_DATA_URL}, "SORA-REFERENCE-OBJECT"),
+    "AHM-09": (
+        {"model": "sora-2", "prompt": "clip", "input_reference": PNG_DATA_URL},
+        "SORA-REFERENCE-OBJECT",
+    ),
     "AHM-11": ({"model": "sora-2", "prompt": "clip", "aspect_ratio": "16:9"}, "SORA-NO-UNKNOWN"),
-    "AHM-13": ({"model": "veo-3.1-generate-preview", "prompt": "a sunset", "seconds": 4, "size": "1024x1024"}, "VEO-SIZE"),
-    "AHM-15": ({"model": "veo-3.1-fast-generate-preview", "prompt": "p",
-                "input_reference": {"mime_type": "image/png", "data": PNG_DATA_URL.split(",", 1)[1]}}, "VEO-NO-REFERENCE"),
+    "AHM-13": (
+        {"model": "veo-3.1-generate-preview", "prompt": "a sunset", "seconds": 4, "size": "1024x1024"},
+        "VEO-SIZE",
+    ),
+    "AHM-15": (
+        {
+            "model": "veo-3.1-fast-generate-preview",
+            "prompt": "p",
+            "input_reference": {"mime_type": "image/png", "data": PNG_DATA_URL.split(",", 1)[1]},
+        },
+        "VEO-NO-REFERENCE",
+    ),
     "AHM-18": ({"model": "veo-3.1-lite-generate-preview", "prompt": "p", "seconds": "5"}, "VEO3-SECONDS"),
     "AHM-31": ({"model": "minimax-h3", "prompt": "p"}, "MODEL-LEGACY-PROTOCOL"),
     "AHM-35": ({"model": "sora-2", "prompt": "p", "seconds": 8}, "SORA-SECONDS"),
@@ -100,15 +119,24 @@ NOT_REQUEST_LEVEL = {
 
 
 def test_every_known_refusal_is_covered():
-    refusals = {i for i, s in SAMPLES.items() if s["kind"] == "error" and s["http_status"] == 400
-                and i.startswith("AHM") and "/v1/videos" in s["endpoint"]}
+    refusals = {
+        i
+        for i, s in SAMPLES.items()
+        if s["kind"] == "error"
+        and s["http_status"] == 400
+        and i.startswith("AHM")
+        and "/v1/videos" in s["endpoint"]
+    }
     assert refusals, "no refusal found in the evidence"
-    assert refusals <= set(REFUSALS) | set(NOT_REQUEST_LEVEL), sorted(refusals - set(REFUSALS) - set(NOT_REQUEST_LEVEL))
+    assert refusals <= set(REFUSALS) | set(NOT_REQUEST_LEVEL), sorted(
+        refusals - set(REFUSALS) - set(NOT_REQUEST_LEVEL)
+    )
     assert set(REFUSALS) <= set(SAMPLES)
 
 
-@pytest.mark.parametrize(("sample_id", "body", "rule"), [(i, b, r) for i, (b, r) in REFUSALS.items()],
-                         ids=list(REFUSALS))
+@pytest.mark.parametrize(
+    ("sample_id", "body", "rule"), [(i, b, r) for i, (b, r) in REFUSALS.items()], ids=list(REFUSALS)
+)
 def test_known_refusals_are_400_in_every_mode(client, sample_id, body, rule):
     assert generate.rule_status("aihubmix", rule) in ("confirmed", None)
     for headers in (AUTH, DOCUMENTS):
@@ -131,35 +159,214 @@ def test_confirmed_rules_cite_their_refusals():
 # data URL (not a real image: REFERENCE-FORMAT warns, production's answer to it is unknown).
 DATA = "data:image/png;base64,aGVsbG8="
 ADAPTER_SHAPES = [
- ("parity seedance i2v", {"model":"doubao-seedance-2-0-260128","prompt":"a panda","duration":5,"content":[{"type":"text","text":"a panda"},{"type":"image_url","image_url":{"url":DATA},"role":"first_frame"}],"resolution":"720p","seed":7,"generate_audio":True}),
- ("parity seedance t2v", {"model":"doubao-seedance-2-0-260128","prompt":"sun","duration":8,"content":[{"type":"text","text":"sun"}],"resolution":"720p","ratio":"16:9","watermark":False,"camera_fixed":True}),
- ("parity seedance 15s", {"model":"doubao-seedance-2-0-260128","prompt":"x","duration":15,"content":[{"type":"text","text":"x"}]}),
- ("parity sora t2v number", {"model":"sora-2","prompt":"sunset","seconds":8,"size":"1280x720"}),
- ("parity sora i2v number", {"model":"sora-2","prompt":"clip","seconds":4,"size":"720x1280","input_reference":{"image_url":DATA}}),
- ("parity wan2.5 i2v", {"model":"wan2.5-i2v-preview","prompt":"animate","seconds":5,"size":"1280x720","input_reference":DATA}),
- ("parity jimeng t2v", {"model":"jimeng-3.0-pro","prompt":"x","seconds":5,"size":"16:9"}),
- ("parity sora extraBody", {"model":"sora-2","prompt":"x","seconds":8,"size":"1280x720","quality":"high","some_vendor_flag":True}),
- ("seedance t2v", {"model":"doubao-seedance-2-0-260128","prompt":"a panda","duration":5,"content":[{"type":"text","text":"a panda"}]}),
- ("seedance i2v", {"model":"doubao-seedance-2-0-260128","prompt":"animate the panda","duration":5,"content":[{"type":"text","text":"animate the panda"},{"type":"image_url","image_url":{"url":DATA},"role":"first_frame"}]}),
- ("seedance flf2v", {"model":"doubao-seedance-2-0-260128","prompt":"morph","duration":5,"content":[{"type":"text","text":"morph"},{"type":"image_url","image_url":{"url":DATA},"role":"first_frame"},{"type":"image_url","image_url":{"url":"data:image/png;base64,LAST"},"role":"last_frame"},{"type":"image_url","image_url":{"url":"data:image/png;base64,REF"},"role":"reference_image"}]}),
- ("seedance 1080p", {"model":"doubao-seedance-2-0-260128","prompt":"x","duration":5,"content":[{"type":"text","text":"x"}],"resolution":"1080p"}),
- ("seedance flags", {"model":"doubao-seedance-2-0-260128","prompt":"x","duration":5,"content":[{"type":"text","text":"x"}],"ratio":"21:9","watermark":False,"camera_fixed":True,"seed":42,"generate_audio":True}),
- ("seedance content passthrough", {"model":"doubao-seedance-2-0-260128","prompt":"ignored-when-content","duration":5,"content":[{"type":"text","text":"cut"},{"type":"image_url","image_url":{"url":DATA},"role":"first_frame"},{"type":"image_url","image_url":{"url":DATA},"role":"last_frame"},{"type":"video_url","video_url":{"url":"https://x/y.mp4"},"role":"reference_video"}]}),
- ("happyhorse i2v", {"model":"happyhorse-1.0-i2v","input":{"prompt":"cat stretches","media":[{"type":"first_frame","url":DATA}]},"parameters":{"resolution":"720P","duration":5,"prompt_extend":True,"watermark":False}}),
- ("happyhorse t2v", {"model":"happyhorse-1.0-t2v","input":{"prompt":"a sunset"},"parameters":{"resolution":"720P","duration":5,"prompt_extend":True,"watermark":False}}),
- ("happyhorse flf2v", {"model":"happyhorse-1.0-i2v","input":{"prompt":"morph","media":[{"type":"first_frame","url":DATA},{"type":"last_frame","url":"data:image/png;base64,LAST"}]},"parameters":{"resolution":"720P","duration":5,"prompt_extend":True,"watermark":False}}),
- ("veo t2v", {"model":"veo-3.1-generate-preview","prompt":"a sunset","seconds":4,"size":"1280x720"}),
- ("veo t2v 6s", {"model":"veo-3.1-generate-preview","prompt":"clip","seconds":6,"size":"1280x720"}),
- ("sora string seconds", {"model":"sora-2","prompt":"x","seconds":"8"}),
- ("wan2.5 i2v url", {"model":"wan2.5-i2v-preview","prompt":"a","seconds":5,"input_reference":"https://x/y.png"}),
- ("sora registry i2v", {"model":"sora-2","prompt":"animate","seconds":"8","input_reference":{"image_url":DATA}}),
- ("wan2.6 i2v registry", {"model":"wan2.6-i2v","prompt":"animate","seconds":5,"input_reference":DATA}),
+    (
+        "parity seedance i2v",
+        {
+            "model": "doubao-seedance-2-0-260128",
+            "prompt": "a panda",
+            "duration": 5,
+            "content": [
+                {"type": "text", "text": "a panda"},
+                {"type": "image_url", "image_url": {"url": DATA}, "role": "first_frame"},
+            ],
+            "resolution": "720p",
+            "seed": 7,
+            "generate_audio": True,
+        },
+    ),
+    (
+        "parity seedance t2v",
+        {
+            "model": "doubao-seedance-2-0-260128",
+            "prompt": "sun",
+            "duration": 8,
+            "content": [{"type": "text", "text": "sun"}],
+            "resolution": "720p",
+            "ratio": "16:9",
+            "watermark": False,
+            "camera_fixed": True,
+        },
+    ),
+    (
+        "parity seedance 15s",
+        {
+            "model": "doubao-seedance-2-0-260128",
+            "prompt": "x",
+            "duration": 15,
+            "content": [{"type": "text", "text": "x"}],
+        },
+    ),
+    ("parity sora t2v number", {"model": "sora-2", "prompt": "sunset", "seconds": 8, "size": "1280x720"}),
+    (
+        "parity sora i2v number",
+        {
+            "model": "sora-2",
+            "prompt": "clip",
+            "seconds": 4,
+            "size": "720x1280",
+            "input_reference": {"image_url": DATA},
+        },
+    ),
+    (
+        "parity wan2.5 i2v",
+        {
+            "model": "wan2.5-i2v-preview",
+            "prompt": "animate",
+            "seconds": 5,
+            "size": "1280x720",
+            "input_reference": DATA,
+        },
+    ),
+    ("parity jimeng t2v", {"model": "jimeng-3.0-pro", "prompt": "x", "seconds": 5, "size": "16:9"}),
+    (
+        "parity sora extraBody",
+        {
+            "model": "sora-2",
+            "prompt": "x",
+            "seconds": 8,
+            "size": "1280x720",
+            "quality": "high",
+            "some_vendor_flag": True,
+        },
+    ),
+    (
+        "seedance t2v",
+        {
+            "model": "doubao-seedance-2-0-260128",
+            "prompt": "a panda",
+            "duration": 5,
+            "content": [{"type": "text", "text": "a panda"}],
+        },
+    ),
+    (
+        "seedance i2v",
+        {
+            "model": "doubao-seedance-2-0-260128",
+            "prompt": "animate the panda",
+            "duration": 5,
+            "content": [
+                {"type": "text", "text": "animate the panda"},
+                {"type": "image_url", "image_url": {"url": DATA}, "role": "first_frame"},
+            ],
+        },
+    ),
+    (
+        "seedance flf2v",
+        {
+            "model": "doubao-seedance-2-0-260128",
+            "prompt": "morph",
+            "duration": 5,
+            "content": [
+                {"type": "text", "text": "morph"},
+                {"type": "image_url", "image_url": {"url": DATA}, "role": "first_frame"},
+                {
+                    "type": "image_url",
+                    "image_url": {"url": "data:image/png;base64,LAST"},
+                    "role": "last_frame",
+                },
+                {
+                    "type": "image_url",
+                    "image_url": {"url": "data:image/png;base64,REF"},
+                    "role": "reference_image",
+                },
+            ],
+        },
+    ),
+    (
+        "seedance 1080p",
+        {
+            "model": "doubao-seedance-2-0-260128",
+            "prompt": "x",
+            "duration": 5,
+            "content": [{"type": "text", "text": "x"}],
+            "resolution": "1080p",
+        },
+    ),
+    (
+        "seedance flags",
+        {
+            "model": "doubao-seedance-2-0-260128",
+            "prompt": "x",
+            "duration": 5,
+            "content": [{"type": "text", "text": "x"}],
+            "ratio": "21:9",
+            "watermark": False,
+            "camera_fixed": True,
+            "seed": 42,
+            "generate_audio": True,
+        },
+    ),
+    (
+        "seedance content passthrough",
+        {
+            "model": "doubao-seedance-2-0-260128",
+            "prompt": "ignored-when-content",
+            "duration": 5,
+            "content": [
+                {"type": "text", "text": "cut"},
+                {"type": "image_url", "image_url": {"url": DATA}, "role": "first_frame"},
+                {"type": "image_url", "image_url": {"url": DATA}, "role": "last_frame"},
+                {"type": "video_url", "video_url": {"url": "https://x/y.mp4"}, "role": "reference_video"},
+            ],
+        },
+    ),
+    (
+        "happyhorse i2v",
+        {
+            "model": "happyhorse-1.0-i2v",
+            "input": {"prompt": "cat stretches", "media": [{"type": "first_frame", "url": DATA}]},
+            "parameters": {"resolution": "720P", "duration": 5, "prompt_extend": True, "watermark": False},
+        },
+    ),
+    (
+        "happyhorse t2v",
+        {
+            "model": "happyhorse-1.0-t2v",
+            "input": {"prompt": "a sunset"},
+            "parameters": {"resolution": "720P", "duration": 5, "prompt_extend": True, "watermark": False},
+        },
+    ),
+    (
+        "happyhorse flf2v",
+        {
+            "model": "happyhorse-1.0-i2v",
+            "input": {
+                "prompt": "morph",
+                "media": [
+                    {"type": "first_frame", "url": DATA},
+                    {"type": "last_frame", "url": "data:image/png;base64,LAST"},
+                ],
+            },
+            "parameters": {"resolution": "720P", "duration": 5, "prompt_extend": True, "watermark": False},
+        },
+    ),
+    (
+        "veo t2v",
+        {"model": "veo-3.1-generate-preview", "prompt": "a sunset", "seconds": 4, "size": "1280x720"},
+    ),
+    ("veo t2v 6s", {"model": "veo-3.1-generate-preview", "prompt": "clip", "seconds": 6, "size": "1280x720"}),
+    ("sora string seconds", {"model": "sora-2", "prompt": "x", "seconds": "8"}),
+    (
+        "wan2.5 i2v url",
+        {"model": "wan2.5-i2v-preview", "prompt": "a", "seconds": 5, "input_reference": "https://x/y.png"},
+    ),
+    (
+        "sora registry i2v",
+        {"model": "sora-2", "prompt": "animate", "seconds": "8", "input_reference": {"image_url": DATA}},
+    ),
+    (
+        "wan2.6 i2v registry",
+        {"model": "wan2.6-i2v", "prompt": "animate", "seconds": 5, "input_reference": DATA},
+    ),
 ]
 # The three the mock refuses, and why: Sora's seconds as a number (AHM-35; the playground's
 # body-building sends one, x-known-differences K-SORA-SECONDS-NUMBER) and an extra_body merge test
 # that sends unknown members to Sora (AHM-11).
-ADAPTER_REFUSED = {"parity sora t2v number": "SORA-SECONDS", "parity sora i2v number": "SORA-SECONDS",
-                   "parity sora extraBody": "SORA-NO-UNKNOWN"}
+ADAPTER_REFUSED = {
+    "parity sora t2v number": "SORA-SECONDS",
+    "parity sora i2v number": "SORA-SECONDS",
+    "parity sora extraBody": "SORA-NO-UNKNOWN",
+}
 
 
 @pytest.mark.parametrize(("name", "body"), ADAPTER_SHAPES, ids=[n for n, _ in ADAPTER_SHAPES])
@@ -175,10 +382,15 @@ def test_the_official_adapters_request_shapes(client, name, body):
 
 # ------------------------------------------------------------------------------ captured bodies
 SCHEMA_OF = {
-    "AHM-03": ("aihubmix", "Error"), "AHM-04": ("aihubmix", "Error"), "AHM-05": ("aihubmix", "Error"),
+    "AHM-03": ("aihubmix", "Error"),
+    "AHM-04": ("aihubmix", "Error"),
+    "AHM-05": ("aihubmix", "Error"),
     "AHM-06": ("aihubmix", "Error"),
-    "APM-01": ("apimart", "SubmitEnvelope"), "APM-03": ("apimart", "TaskEnvelope"),
-    "APM-04": ("apimart", "TaskEnvelope"), "APM-06": ("apimart", "Error"), "APM-07": ("apimart", "Error"),
+    "APM-01": ("apimart", "SubmitEnvelope"),
+    "APM-03": ("apimart", "TaskEnvelope"),
+    "APM-04": ("apimart", "TaskEnvelope"),
+    "APM-06": ("apimart", "Error"),
+    "APM-07": ("apimart", "Error"),
 }
 NOT_CAPTURED = {
     "AHM-33": "the native /ai/v1 route's envelope (with code), not /v1/videos",
@@ -191,7 +403,11 @@ NOT_CAPTURED = {
 
 def test_every_body_sample_is_classified():
     summaries = {"error_message", "error_messages", "error_summary", "table", "notes", "statement"}
-    bodies = {i for i, s in SAMPLES.items() if s["kind"] in ("error", "response") and not set(s["body"]) <= summaries}
+    bodies = {
+        i
+        for i, s in SAMPLES.items()
+        if s["kind"] in ("error", "response") and not set(s["body"]) <= summaries
+    }
     assert bodies == set(SCHEMA_OF) | set(NOT_CAPTURED)
 
 
@@ -205,17 +421,31 @@ def test_captured_production_bodies_validate(sample_id):
 
 # ------------------------------------------------------------------------------ decisions
 def test_d30_sora_reference_is_an_object(client):
-    for reference in ({"image_url": PNG_DATA_URL}, {"image_url": "https://example.com/a.png"}, {"file_id": "file-abc"}):
+    for reference in (
+        {"image_url": PNG_DATA_URL},
+        {"image_url": "https://example.com/a.png"},
+        {"file_id": "file-abc"},
+    ):
         response = create(client, {"model": "sora-2", "prompt": "p", "input_reference": reference})
-        assert response.status_code == 200 and "x-mock-unconfirmed-rules" not in response.headers, response.text
-    refused = create(client, {"model": "sora-2", "prompt": "p", "input_reference": "https://example.com/a.png"})
+        assert response.status_code == 200 and "x-mock-unconfirmed-rules" not in response.headers, (
+            response.text
+        )
+    refused = create(
+        client, {"model": "sora-2", "prompt": "p", "input_reference": "https://example.com/a.png"}
+    )
     assert refused.status_code == 400
-    assert "Invalid type for 'input_reference': expected an object, but got a string" in refused.json()["error"]["message"]
+    assert (
+        "Invalid type for 'input_reference': expected an object, but got a string"
+        in refused.json()["error"]["message"]
+    )
     files = {"input_reference": ("a.png", (ROOT / "fixtures" / "reference.png").read_bytes(), "image/png")}
     multipart = client.post("/v1/videos", data={"model": "sora-2", "prompt": "p"}, files=files, headers=AUTH)
     assert multipart.status_code == 200, multipart.text
     # the other families keep the documents' bare strings (AHM-19)
-    assert create(client, {"model": "wan2.6-i2v", "prompt": "p", "input_reference": PNG_DATA_URL}).status_code == 200
+    assert (
+        create(client, {"model": "wan2.6-i2v", "prompt": "p", "input_reference": PNG_DATA_URL}).status_code
+        == 200
+    )
 
 
 def test_d31_veo_takes_no_reference(client):
@@ -228,11 +458,23 @@ def test_d31_veo_takes_no_reference(client):
 
 def test_d32_veo_seconds_string_or_number(client):
     for seconds in ("6", 6):
-        response = create(client, {"model": "veo-3.1-generate-preview", "prompt": "p", "seconds": seconds, "size": "1280x720"})
+        response = create(
+            client,
+            {"model": "veo-3.1-generate-preview", "prompt": "p", "seconds": seconds, "size": "1280x720"},
+        )
         assert response.status_code == 200 and "x-mock-unconfirmed-rules" not in response.headers
         assert response.json()["duration"] == 6
-    assert create(client, {"model": "veo-3.1-generate-preview", "prompt": "p", "aspect_ratio": "9:16"}).status_code == 200
-    ratio = {"model": "veo-3.1-fast-generate-preview", "prompt": "p", "ratio": "9:16"}  # AHM-17: accepted in April
+    assert (
+        create(
+            client, {"model": "veo-3.1-generate-preview", "prompt": "p", "aspect_ratio": "9:16"}
+        ).status_code
+        == 200
+    )
+    ratio = {
+        "model": "veo-3.1-fast-generate-preview",
+        "prompt": "p",
+        "ratio": "9:16",
+    }  # AHM-17: accepted in April
     accepted = create(client, ratio)
     assert accepted.status_code == 200 and accepted.headers["x-mock-unconfirmed-rules"] == "NO-UNKNOWN-PARAMS"
     assert create(client, ratio, DOCUMENTS).status_code == 400
@@ -254,11 +496,20 @@ def test_d33_wan_and_jimeng_seconds_as_numbers(client):
 
 
 def test_d34_seedance_as_production_serves_it(client):
-    body = {"model": "doubao-seedance-2-0-260128", "prompt": "sun", "duration": 5, "resolution": "1080p", "ratio": "16:9",
-            "seed": 7, "camera_fixed": True,
-            "content": [{"type": "text", "text": "sun"},
-                        {"type": "image_url", "image_url": {"url": PNG_DATA_URL}, "role": "first_frame"},
-                        {"type": "image_url", "image_url": {"url": "https://example.com/z.png"}, "role": "last_frame"}]}
+    body = {
+        "model": "doubao-seedance-2-0-260128",
+        "prompt": "sun",
+        "duration": 5,
+        "resolution": "1080p",
+        "ratio": "16:9",
+        "seed": 7,
+        "camera_fixed": True,
+        "content": [
+            {"type": "text", "text": "sun"},
+            {"type": "image_url", "image_url": {"url": PNG_DATA_URL}, "role": "first_frame"},
+            {"type": "image_url", "image_url": {"url": "https://example.com/z.png"}, "role": "last_frame"},
+        ],
+    }
     response = create(client, body)
     assert response.status_code == 200 and "x-mock-unconfirmed-rules" not in response.headers, response.text
     assert (response.json()["width"], response.json()["height"]) == (1920, 1088)
@@ -269,8 +520,16 @@ def test_d34_seedance_as_production_serves_it(client):
     assert create(client, {**body, "model": "doubao-seedance-2-0-fast-260128"}, DOCUMENTS).status_code == 400
 
 
-@pytest.mark.parametrize("body", [{"model": "sora-3", "prompt": "p"}, {"prompt": "p"}, ["model", "sora-2"],
-                                  {"model": 7, "prompt": "p"}, {"model": "minimax-h3", "prompt": "p"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"model": "sora-3", "prompt": "p"},
+        {"prompt": "p"},
+        ["model", "sora-2"],
+        {"model": 7, "prompt": "p"},
+        {"model": "minimax-h3", "prompt": "p"},
+    ],
+)
 def test_d35_no_model_to_judge_by_is_400_in_every_mode(client, body):
     for headers in (AUTH, DOCUMENTS):
         response = create(client, body, headers)
@@ -285,7 +544,10 @@ def test_d36_models_production_serves(client):
     for model in served:
         body = {**generate.minimal("aihubmix", mapping[model]), "model": model}
         response = create(client, body)
-        assert response.status_code == 200 and "x-mock-unconfirmed-rules" not in response.headers, (model, response.text)
+        assert response.status_code == 200 and "x-mock-unconfirmed-rules" not in response.headers, (
+            model,
+            response.text,
+        )
     happyhorse = create(client, SAMPLES["AHM-24"]["body"])
     job = happyhorse.json()
     assert (job["prompt"], job["width"], job["height"], job["duration"]) == ("cat stretches", 1280, 720, 5)
@@ -294,7 +556,9 @@ def test_d36_models_production_serves(client):
 def test_d37_apimart_sora2_and_its_error_codes(client):
     for body in (SAMPLES["APM-10"]["body"], SAMPLES["APM-09"]["body"]):
         response = create(client, body, path="/v1/videos/generations")
-        assert response.status_code == 200 and "x-mock-unconfirmed-rules" not in response.headers, response.text
+        assert response.status_code == 200 and "x-mock-unconfirmed-rules" not in response.headers, (
+            response.text
+        )
     odd = create(client, {"model": "sora-2", "prompt": "p", "duration": 7}, path="/v1/videos/generations")
     assert odd.status_code == 200 and odd.headers["x-mock-unconfirmed-rules"] == "APIMART-SORA2-DURATION"
     error = generate.validator("apimart", "Error")
@@ -326,7 +590,10 @@ def test_modes_by_option_and_header():
     strict = TestClient(create_app(MockConfig(job_seconds=0, rules="documents")))
     body = {"model": "jimeng-3.0-pro", "prompt": "p", "seconds": "8"}
     assert strict.post("/v1/videos", json=body, headers=AUTH).status_code == 400
-    assert strict.post("/v1/videos", json=body, headers={**AUTH, "X-Mock-Rules": "production"}).status_code == 200
+    assert (
+        strict.post("/v1/videos", json=body, headers={**AUTH, "X-Mock-Rules": "production"}).status_code
+        == 200
+    )
     bad = strict.post("/v1/videos", json=body, headers={**AUTH, "X-Mock-Rules": "lenient"})
     assert bad.status_code == 400 and "X-Mock-Rules" in bad.json()["error"]["message"]
     assert MockConfig().rules == "production"

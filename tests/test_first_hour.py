@@ -15,8 +15,9 @@ def client() -> TestClient:
 
 def test_a_failed_jobs_download_says_it_will_never_have_content():
     api = client()
-    job = api.post("/v1/videos", json={"model": "sora-2", "prompt": "p"},
-                   headers={**AUTH, "X-Mock-Outcome": "failed"}).json()
+    job = api.post(
+        "/v1/videos", json={"model": "sora-2", "prompt": "p"}, headers={**AUTH, "X-Mock-Outcome": "failed"}
+    ).json()
     assert api.get(f"/v1/videos/{job['id']}", headers=AUTH).json()["status"] == "failed"
     response = api.get(f"/v1/videos/{job['id']}/content", headers=AUTH)
     assert response.status_code == 409

@@ -9,16 +9,24 @@ from aihubmix_mock.spec import get_spec
 
 
 def test_openai_python_bracket_notation():
-    items = [("model", "doubao-seedance-2-0-260128"), ("prompt", "p"),
-             ("content[][type]", "image_url"), ("content[][image_url][url]", "https://a/1.jpg"),
-             ("content[][role]", "reference_image"),
-             ("content[][type]", "audio_url"), ("content[][audio_url][url]", "https://a/1.mp3"),
-             ("content[][role]", "reference_audio"),
-             ("generate_audio", "false"), ("duration", "11"), ("extra_body[ratio]", "16:9")]
+    items = [
+        ("model", "doubao-seedance-2-0-260128"),
+        ("prompt", "p"),
+        ("content[][type]", "image_url"),
+        ("content[][image_url][url]", "https://a/1.jpg"),
+        ("content[][role]", "reference_image"),
+        ("content[][type]", "audio_url"),
+        ("content[][audio_url][url]", "https://a/1.mp3"),
+        ("content[][role]", "reference_audio"),
+        ("generate_audio", "false"),
+        ("duration", "11"),
+        ("extra_body[ratio]", "16:9"),
+    ]
     decoded = decode_fields(items)
     assert decoded["content"] == [
         {"type": "image_url", "image_url": {"url": "https://a/1.jpg"}, "role": "reference_image"},
-        {"type": "audio_url", "audio_url": {"url": "https://a/1.mp3"}, "role": "reference_audio"}]
+        {"type": "audio_url", "audio_url": {"url": "https://a/1.mp3"}, "role": "reference_audio"},
+    ]
     spec = get_spec("aihubmix")
     typed = coerce(spec, spec.schemas["SeedanceCreateRequest"], decoded)
     assert typed["generate_audio"] is False and typed["duration"] == 11
@@ -45,7 +53,9 @@ def test_conflicting_shapes():
 
 def test_strings_stay_strings_where_the_schema_says_string():
     spec = get_spec("aihubmix")
-    typed = coerce(spec, spec.schemas["SoraCreateRequest"], {"model": "sora-2", "prompt": "12", "seconds": "8"})
+    typed = coerce(
+        spec, spec.schemas["SoraCreateRequest"], {"model": "sora-2", "prompt": "12", "seconds": "8"}
+    )
     assert typed == {"model": "sora-2", "prompt": "12", "seconds": "8"}
     kling = coerce(spec, spec.schemas["KlingV3CreateRequest"], {"cfg_scale": "0.25", "duration": "5"})
     assert kling == {"cfg_scale": 0.25, "duration": "5"}
@@ -53,17 +63,24 @@ def test_strings_stay_strings_where_the_schema_says_string():
 
 def test_a_single_field_for_an_array_is_a_one_item_list():
     spec = get_spec("aihubmix")
-    typed = coerce(spec, spec.schemas["KlingV16CreateRequest"], decode_fields([("image_list", "https://e.com/1.jpg")]))
+    typed = coerce(
+        spec, spec.schemas["KlingV16CreateRequest"], decode_fields([("image_list", "https://e.com/1.jpg")])
+    )
     assert typed == {"image_list": ["https://e.com/1.jpg"]}
-    two = coerce(spec, spec.schemas["KlingV16CreateRequest"],
-                 decode_fields([("image_list", "https://e.com/1.jpg"), ("image_list", "https://e.com/2.jpg")]))
+    two = coerce(
+        spec,
+        spec.schemas["KlingV16CreateRequest"],
+        decode_fields([("image_list", "https://e.com/1.jpg"), ("image_list", "https://e.com/2.jpg")]),
+    )
     assert two == {"image_list": ["https://e.com/1.jpg", "https://e.com/2.jpg"]}
 
 
 def test_file_part_becomes_the_object_form():
     spec = get_spec("aihubmix")
     png = b"\x89PNG\r\n\x1a\n" + b"rest"
-    typed = coerce(spec, spec.schemas["SoraCreateRequest"], {"input_reference": ("application/octet-stream", png)})
+    typed = coerce(
+        spec, spec.schemas["SoraCreateRequest"], {"input_reference": ("application/octet-stream", png)}
+    )
     assert typed["input_reference"]["mime_type"] == "image/png"
 
 

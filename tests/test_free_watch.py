@@ -29,18 +29,41 @@ from tests.free_standins import docs_standin, metadata_standin
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_free(tmp_path: Path, metadata: str, docs: str = "faithful", *, whole_suite: bool = False,
-             free_dir: Path | None = None) -> tuple[int, dict[str, tuple[str, str]], list, str]:
+def run_free(
+    tmp_path: Path,
+    metadata: str,
+    docs: str = "faithful",
+    *,
+    whole_suite: bool = False,
+    free_dir: Path | None = None,
+) -> tuple[int, dict[str, tuple[str, str]], list, str]:
     """Run the free checks against the stand-ins; returns (exit code, test -> (state, message), the
     requests the metadata server saw, pytest's output)."""
     meta = metadata_standin(metadata)
     meta_server, docs_server = RunningMock(meta).start(), RunningMock(docs_standin(docs)).start()
     junit = tmp_path / f"{metadata}-{docs}.xml"
     try:
-        command = [sys.executable, "-m", "pytest", "contract_tests" if whole_suite else "contract_tests/test_free.py",
-                   "-m", "free", "-q", "-p", "no:cacheprovider", "--base-url", meta_server.url,
-                   "--docs-url", docs_server.url, "--report-dir", str(tmp_path / "reports"),
-                   "--free-dir", str(free_dir or tmp_path / "free"), "--junitxml", str(junit)]
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "contract_tests" if whole_suite else "contract_tests/test_free.py",
+            "-m",
+            "free",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--base-url",
+            meta_server.url,
+            "--docs-url",
+            docs_server.url,
+            "--report-dir",
+            str(tmp_path / "reports"),
+            "--free-dir",
+            str(free_dir or tmp_path / "free"),
+            "--junitxml",
+            str(junit),
+        ]
         env = {k: v for k, v in os.environ.items() if not k.startswith("AIHUBMIX_")}
         result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, cwd=ROOT)
     finally:
@@ -115,9 +138,19 @@ def test_the_served_schema_is_the_spec_variant(model):
 def test_a_markdown_page_normalises_to_the_seed_lines():
     """The live page is Markdown, the seed its rendered text: the same words compare equal."""
     snapshot = docs_watch.Snapshot.load("002")
-    markdown = "\n".join(["---", "title: Video", "---", "## Per-Model Parameter Details", "",
-                          "| Parameter | Supported Values |", "|---|---|", "| Model | sora-2, sora-2-pro |",
-                          '| Duration (seconds) | "4" (default), "8", "12" |'])
+    markdown = "\n".join(
+        [
+            "---",
+            "title: Video",
+            "---",
+            "## Per-Model Parameter Details",
+            "",
+            "| Parameter | Supported Values |",
+            "|---|---|",
+            "| Model | sora-2, sora-2-pro |",
+            '| Duration (seconds) | "4" (default), "8", "12" |',
+        ]
+    )
     fetched = docs_watch.normalise(markdown, "text/markdown")
     keys = {docs_watch.key(line) for line in snapshot.lines}
     assert all(docs_watch.key(line) in keys for line in fetched), fetched
@@ -127,7 +160,10 @@ def test_a_markdown_page_normalises_to_the_seed_lines():
 
 def test_cited_lines_map_to_rules():
     assert docs_watch.cited_lines('002:52-54, 002:365; 001:68 "x"; 000:40,46') == {
-        "002": {52, 53, 54, 365}, "001": {68}, "000": {40, 46}}
+        "002": {52, 53, 54, 365},
+        "001": {68},
+        "000": {40, 46},
+    }
     assert "SORA-SECONDS" in docs_watch.rules_by_line()[("002", 197)]
 
 
@@ -160,7 +196,11 @@ def test_the_snapshot_anchors_every_cited_line(page):
 EXPECTED = {
     "test_catalogue_lists_the_model[kling-v1]": ["model kling-v1", "no longer lists it", "MODEL-KNOWN"],
     "test_catalogue_has_no_video_model_the_spec_lacks": ["model sora-3", "MODEL-KNOWN"],
-    "test_catalogue_lists_the_model[veo-2.0-generate-001]": ["model veo-2.0-generate-001", "deprecated", "MODEL-KNOWN"],
+    "test_catalogue_lists_the_model[veo-2.0-generate-001]": [
+        "model veo-2.0-generate-001",
+        "deprecated",
+        "MODEL-KNOWN",
+    ],
     "test_vendor_schema_matches_the_spec[sora-2]": ["model sora-2", "`seconds`", 'adds "16"', "SORA-SECONDS"],
     "test_docs_page_matches_the_snapshot[002]": ["SORA-SECONDS", "002:197", '"16"'],
 }
@@ -188,7 +228,9 @@ def test_faithful_passes_and_sends_no_billable_call(runs):
 def test_each_drift_is_reported_with_model_and_rule(runs, test):
     _, (code, results, _, out), _ = runs
     failures = _failures(results)
-    assert code != 0 and set(failures) == set(EXPECTED), f"expected {sorted(EXPECTED)} to drift, got {sorted(failures)}"
+    assert code != 0 and set(failures) == set(EXPECTED), (
+        f"expected {sorted(EXPECTED)} to drift, got {sorted(failures)}"
+    )
     for words in EXPECTED[test]:
         assert words in failures[test], f"{test}: the drift does not say {words!r}: {failures[test][:800]}"
 
@@ -198,8 +240,10 @@ def test_left_out_models_native_schemas_and_gone_schemas_are_not_drift(runs):
     new = _failures(results)["test_catalogue_has_no_video_model_the_spec_lacks"]
     assert "minimax-h3" not in new and "gpt-9" not in new  # left out on purpose (known); not a video model
     said = _skips(results, "not checked")
-    assert sorted(said) == ["test_vendor_schema_matches_the_spec[kling-v1]",
-                            "test_vendor_schema_matches_the_spec[wan2.6-t2v]"], said
+    assert sorted(said) == [
+        "test_vendor_schema_matches_the_spec[kling-v1]",
+        "test_vendor_schema_matches_the_spec[wan2.6-t2v]",
+    ], said
     assert "only POST /ai/v1/videos" in said["test_vendor_schema_matches_the_spec[wan2.6-t2v]"]
     assert "404" in said["test_vendor_schema_matches_the_spec[kling-v1]"]
 
@@ -207,9 +251,13 @@ def test_left_out_models_native_schemas_and_gone_schemas_are_not_drift(runs):
 def test_the_next_run_says_what_changed_since(runs):
     _, (_, results, _, _), kept = runs
     changes = (kept / "changes.md").read_text("utf-8")
-    for line in ("schema sora-2: the vendor's document changed since the previous run (properties: seconds)",
-                 "catalogue: sora-3 appeared", "catalogue: kling-v1 disappeared", "schema kling-v1: HTTP 200 -> 404",
-                 "docs 002: 1 change(s) since the previous run"):
+    for line in (
+        "schema sora-2: the vendor's document changed since the previous run (properties: seconds)",
+        "catalogue: sora-3 appeared",
+        "catalogue: kling-v1 disappeared",
+        "schema kling-v1: HTTP 200 -> 404",
+        "docs 002: 1 change(s) since the previous run",
+    ):
         assert line in changes, changes
     assert "since the previous run" in _failures(results)["test_vendor_schema_matches_the_spec[sora-2]"]
 

@@ -13,15 +13,36 @@ ORDER = {"queued": 0, "in_progress": 1, "completed": 2, "failed": 2}
 
 
 def job(policy="time", arg=10.0, initial="queued", outcome="completed") -> Job:
-    return Job(id="v", owner="o", dialect="aihubmix", model="sora-2", variant="SoraCreateRequest", shape="sora",
-               prompt="p", width=1280, height=720, duration=4, size="1280x720", seconds="4", initial=initial,
-               created_at=1000.0, policy=policy, policy_arg=arg, ttl=86400, outcome=outcome)
+    return Job(
+        id="v",
+        owner="o",
+        dialect="aihubmix",
+        model="sora-2",
+        variant="SoraCreateRequest",
+        shape="sora",
+        prompt="p",
+        width=1280,
+        height=720,
+        duration=4,
+        size="1280x720",
+        seconds="4",
+        initial=initial,
+        created_at=1000.0,
+        policy=policy,
+        policy_arg=arg,
+        ttl=86400,
+        outcome=outcome,
+    )
 
 
 @settings(max_examples=200, derandomize=True, database=None)
-@given(arg=st.floats(0, 100), steps=st.lists(st.tuples(st.floats(0, 30), st.booleans()), max_size=30),
-       kind=st.sampled_from(["time", "polls"]), initial=st.sampled_from(["queued", "in_progress"]),
-       outcome=st.sampled_from(["completed", "failed"]))
+@given(
+    arg=st.floats(0, 100),
+    steps=st.lists(st.tuples(st.floats(0, 30), st.booleans()), max_size=30),
+    kind=st.sampled_from(["time", "polls"]),
+    initial=st.sampled_from(["queued", "in_progress"]),
+    outcome=st.sampled_from(["completed", "failed"]),
+)
 def test_status_and_progress_only_move_forward(arg, steps, kind, initial, outcome):
     j = job(kind, arg if kind == "time" else max(1, int(arg)), initial, outcome)
     now, seen = 1000.0, []
@@ -66,8 +87,15 @@ def test_manual_moves_only_when_advanced():
         advance(j, 2002)
 
 
-@pytest.mark.parametrize(("text", "expected"), [("time=2", Policy("time", 2)), ("polls=4", Policy("polls", 4)),
-                                                ("manual", Policy("manual", 0)), (" POLLS = 2", Policy("polls", 2))])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("time=2", Policy("time", 2)),
+        ("polls=4", Policy("polls", 4)),
+        ("manual", Policy("manual", 0)),
+        (" POLLS = 2", Policy("polls", 2)),
+    ],
+)
 def test_policy_header(text, expected):
     default = Policy("time", 5)
     if expected is None:

@@ -17,8 +17,12 @@ def client():
 
 
 def _create(client, n: int, headers=A) -> list[str]:
-    return [client.post("/v1/videos", json={"model": "sora-2", "prompt": f"clip {i}"}, headers=headers).json()["id"]
-            for i in range(n)]
+    return [
+        client.post("/v1/videos", json={"model": "sora-2", "prompt": f"clip {i}"}, headers=headers).json()[
+            "id"
+        ]
+        for i in range(n)
+    ]
 
 
 def _page(client, headers=A, **params) -> dict:
@@ -55,9 +59,16 @@ def test_limit_zero_is_an_empty_page(client):
     assert page["data"] == [] and page["first_id"] is None and page["last_id"] is None
 
 
-@pytest.mark.parametrize(("query", "names"), [({"limit": "101"}, "limit"), ({"limit": "-1"}, "limit"),
-                                               ({"limit": "ten"}, "limit"), ({"order": "up"}, "order"),
-                                               ({"after": ""}, "after")])
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ({"limit": "101"}, "limit"),
+        ({"limit": "-1"}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"order": "up"}, "order"),
+        ({"after": ""}, "after"),
+    ],
+)
 def test_bad_query_is_400_from_the_spec(client, query, names):
     response = client.get("/v1/videos", params=query, headers=A)
     assert response.status_code == 400

@@ -19,8 +19,9 @@ def client(aihubmix_mock_url):
 
 
 def test_create_and_poll_then_download(client):
-    video = client.videos.create_and_poll(model="sora-2", prompt="A cat on a piano", seconds="8", size="1280x720",
-                                          poll_interval_ms=1)
+    video = client.videos.create_and_poll(
+        model="sora-2", prompt="A cat on a piano", seconds="8", size="1280x720", poll_interval_ms=1
+    )
     assert video.status == "completed" and video.progress == 100
     assert video.size == "1280x720" and video.seconds == "8"
     content = client.videos.download_content(video.id)
@@ -36,9 +37,18 @@ def test_create_with_a_reference_file_and_extra_body(client):
     with open(FIXTURES / "reference.jpg", "rb") as image:
         video = client.videos.create(model="sora-2", prompt="The kitten naps", input_reference=image)
     assert video.status == "queued"
-    seedance = client.videos.create(model="doubao-seedance-2-0-260128", prompt="Tea", extra_body={
-        "content": [{"type": "image_url", "image_url": {"url": "https://e.com/a.jpg"}, "role": "reference_image"}],
-        "ratio": "1:1", "duration": 4, "generate_audio": False})
+    seedance = client.videos.create(
+        model="doubao-seedance-2-0-260128",
+        prompt="Tea",
+        extra_body={
+            "content": [
+                {"type": "image_url", "image_url": {"url": "https://e.com/a.jpg"}, "role": "reference_image"}
+            ],
+            "ratio": "1:1",
+            "duration": 4,
+            "generate_audio": False,
+        },
+    )
     assert seedance.status == "in_progress"
     raw = client.videos.with_raw_response.retrieve(seedance.id).http_response.json()
     assert (raw["width"], raw["height"], raw["duration"]) == (960, 960, 4)
@@ -87,7 +97,9 @@ def test_client_retries_injected_faults(aihubmix_mock_url):
     client = openai.OpenAI(api_key="sk-x", base_url=f"{aihubmix_mock_url}/v1", max_retries=2)
     video = client.videos.create(model="sora-2", prompt="after two 503s")
     assert video.id
-    posts = httpx.get(f"{aihubmix_mock_url}/__mock/journal", params={"method": "POST", "path_prefix": "/v1/videos"}).json()
+    posts = httpx.get(
+        f"{aihubmix_mock_url}/__mock/journal", params={"method": "POST", "path_prefix": "/v1/videos"}
+    ).json()
     assert [e["status"] for e in posts["data"]] == [503, 503, 200]
 
 
@@ -99,12 +111,17 @@ def test_failed_job_through_create_and_poll(client):
 def test_file_object_is_really_an_image(client):
     # REFERENCE-FORMAT is unconfirmed in production: rejected in documents mode, warned about by default
     with pytest.raises(openai.BadRequestError) as bad:
-        client.videos.create(model="sora-2", prompt="p", input_reference=("x.png", io.BytesIO(b"nope"), "image/png"),
-                             extra_headers={"X-Mock-Rules": "documents"})
+        client.videos.create(
+            model="sora-2",
+            prompt="p",
+            input_reference=("x.png", io.BytesIO(b"nope"), "image/png"),
+            extra_headers={"X-Mock-Rules": "documents"},
+        )
     assert bad.value.body["message"].startswith("input_reference")
     assert bad.value.response.headers["x-mock-param"].startswith("input_reference")
     accepted = client.videos.with_raw_response.create(
-        model="sora-2", prompt="p", input_reference=("x.png", io.BytesIO(b"nope"), "image/png"))
+        model="sora-2", prompt="p", input_reference=("x.png", io.BytesIO(b"nope"), "image/png")
+    )
     assert "REFERENCE-FORMAT" in accepted.headers["x-mock-unconfirmed-rules"]
 
 
@@ -116,12 +133,16 @@ def test_gateway_faults_reach_the_client_with_production_bodies(client):
     assert balance.value.body["message"].startswith("Your account balance is insufficient.")
     assert "retry-after" not in balance.value.response.headers
     with pytest.raises(openai.RateLimitError) as limited:
-        client.videos.create(model="sora-2-pro", prompt="p", extra_headers={"X-Mock-Fault": "model-rate-limit"})
+        client.videos.create(
+            model="sora-2-pro", prompt="p", extra_headers={"X-Mock-Fault": "model-rate-limit"}
+        )
     assert limited.value.body["message"].startswith("The sora-2-pro model Too many requests")
     assert "retry-after" not in limited.value.response.headers
     with pytest.raises(openai.InternalServerError) as channel:
         client.videos.create(model="sora-2", prompt="p", extra_headers={"X-Mock-Fault": "no-channel"})
-    assert channel.value.status_code == 500 and channel.value.body["message"].startswith("no_valid_channel_error (tid: ")
+    assert channel.value.status_code == 500 and channel.value.body["message"].startswith(
+        "no_valid_channel_error (tid: "
+    )
     assert client.videos.list().data == []  # no fault created a job
 
 

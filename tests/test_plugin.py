@@ -6,7 +6,8 @@ import pytest
 
 
 def test_fixtures_in_another_project(pytester):
-    pytester.makepyfile(test_client="""
+    pytester.makepyfile(
+        test_client="""
         import httpx
         from starlette.testclient import TestClient
 
@@ -27,26 +28,30 @@ def test_fixtures_in_another_project(pytester):
 
         def test_app_is_fresh(aihubmix_mock_app):
             assert TestClient(aihubmix_mock_app).get("/v1/videos", headers=AUTH).json()["data"] == []
-    """)
+    """
+    )
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=4)
 
 
 def test_job_seconds_ini_option(pytester):
     pytester.makeini("[pytest]\naihubmix_mock_job_seconds = 600\n")
-    pytester.makepyfile(test_slow="""
+    pytester.makepyfile(
+        test_slow="""
         import httpx
 
         def test_not_done_yet(aihubmix_mock_url):
             auth = {"Authorization": "Bearer k"}
             job = httpx.post(f"{aihubmix_mock_url}/v1/videos", json={"model": "sora-2", "prompt": "p"}, headers=auth).json()
             assert httpx.get(f"{aihubmix_mock_url}/v1/videos/{job['id']}", headers=auth).json()["status"] == "queued"
-    """)
+    """
+    )
     pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
 def test_marker_and_handle_in_another_project(pytester):
-    pytester.makepyfile(test_handle="""
+    pytester.makepyfile(
+        test_handle="""
         import httpx
         import pytest
 
@@ -102,7 +107,8 @@ def test_marker_and_handle_in_another_project(pytester):
         @pytest.mark.aihubmix_mock(colour="blue")
         def test_unknown_setting(aihubmix_mock):
             pass
-    """)
+    """
+    )
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=7, errors=1)
     result.stdout.fnmatch_lines(["*unknown setting(s)*colour*one of keys, policy*"])

@@ -15,23 +15,48 @@ MODELS = sorted(generate.variants("aihubmix", "CreateVideoRequest"))
 
 
 def _exchange(model: str, status: int = 200, **extra) -> dict:
-    return {"seq": 1, "operation": "createVideo", "method": "POST", "path": "/v1/videos", "model": model,
-            "authorization_sent": True, "request": {"model": model, "prompt": "p"}, "status": status,
-            "response": {"id": "eyJabc", "width": 1280}, "error": None, "attempts": 1, **extra}
+    return {
+        "seq": 1,
+        "operation": "createVideo",
+        "method": "POST",
+        "path": "/v1/videos",
+        "model": model,
+        "authorization_sent": True,
+        "request": {"model": model, "prompt": "p"},
+        "status": status,
+        "response": {"id": "eyJabc", "width": 1280},
+        "error": None,
+        "attempts": 1,
+        **extra,
+    }
 
 
 def test_one_entry_per_distinct_drift_with_a_count():
     report = DriftReport()
     for n in range(25):  # one drift seen for many models and examples
         model = MODELS[n % len(MODELS)]
-        report.add(f"t[{n}]", "drift", operation="createVideo", model=model, check="dimensions",
-                   message=f"rendered 1280x720 {n}s for {model}, the spec says 832x480 {n}s",
-                   exchange=_exchange(model))
-    report.add("other", "drift", operation="retrieveVideo", model="sora-2", check="schema", message="'progress' missing")
+        report.add(
+            f"t[{n}]",
+            "drift",
+            operation="createVideo",
+            model=model,
+            check="dimensions",
+            message=f"rendered 1280x720 {n}s for {model}, the spec says 832x480 {n}s",
+            exchange=_exchange(model),
+        )
+    report.add(
+        "other",
+        "drift",
+        operation="retrieveVideo",
+        model="sora-2",
+        check="schema",
+        message="'progress' missing",
+    )
     summary = report.summary("t", {"created": 0, "budget": 0, "unplanned": 0})
     assert len(summary["drifts"]) == 2
-    assert summary["drifts"][0]["count"] == 25 and len(summary["drifts"][0]["models"]) == len(set(
-        MODELS[n % len(MODELS)] for n in range(25)))
+    assert summary["drifts"][0]["count"] == 25 and len(summary["drifts"][0]["models"]) == len(
+        set(MODELS[n % len(MODELS)] for n in range(25))
+    )
     text = markdown(summary)
     assert text.count("### ") == 2 and len(text.splitlines()) < 120
 
@@ -45,9 +70,14 @@ def test_headline_lists_every_operation_and_model():
     assert summary["verdict"] == "conforms"
 
 
-@pytest.mark.parametrize(("states", "verdict"), [(["conforms", "known", "not checked"], "conforms"),
-                                                 (["conforms", "incident"], "incident"),
-                                                 (["incident", "drift"], "drift")])
+@pytest.mark.parametrize(
+    ("states", "verdict"),
+    [
+        (["conforms", "known", "not checked"], "conforms"),
+        (["conforms", "incident"], "incident"),
+        (["incident", "drift"], "drift"),
+    ],
+)
 def test_verdict(states, verdict):
     report = DriftReport()
     for n, state in enumerate(states):
@@ -75,7 +105,15 @@ def test_baseline_new_resolved_persisting():
 def test_a_rule_drift_links_its_document_line_and_evidence():
     rule = next(iter(evidence.rules()))
     report = DriftReport()
-    report.add("t", "drift", operation="createVideo", model="sora-2", message="m", rule=rule, exchange=_exchange("sora-2"))
+    report.add(
+        "t",
+        "drift",
+        operation="createVideo",
+        model="sora-2",
+        message="m",
+        rule=rule,
+        exchange=_exchange("sora-2"),
+    )
     summary = report.summary("t", {"created": 0, "unplanned": 0})
     entry = summary["drifts"][0]
     assert entry["evidence"]["docs"] == evidence.rules()[rule]["docs"]
@@ -93,19 +131,30 @@ def test_known_difference_matches_operation_model_and_rule_or_check():
     # the same failure without the parameter the difference is about is drift
     assert evidence.match_known(entry["operation"], model, None, entry["check"], []) is None
     assert evidence.match_known(entry["operation"], "sora-2", None, entry["check"], rules) is None
-    assert evidence.match_known("retrieveVideo" if entry["operation"] != "retrieveVideo" else "createVideo",
-                                model, None, entry["check"], rules) is None
+    assert (
+        evidence.match_known(
+            "retrieveVideo" if entry["operation"] != "retrieveVideo" else "createVideo",
+            model,
+            None,
+            entry["check"],
+            rules,
+        )
+        is None
+    )
 
 
-@pytest.mark.parametrize(("status", "text", "incident"), [
-    (403, '{"error":{"message":"Your account balance is insufficient."}}', True),
-    (429, "The sora-2 model Too many requests", True),
-    (503, "Rate limited by provider", True),
-    (500, "no_valid_channel_error (tid: 1)", True),
-    (400, "seconds: '5' is invalid", False),
-    (404, "not found", False),
-    (500, "Traceback", False),
-])
+@pytest.mark.parametrize(
+    ("status", "text", "incident"),
+    [
+        (403, '{"error":{"message":"Your account balance is insufficient."}}', True),
+        (429, "The sora-2 model Too many requests", True),
+        (503, "Rate limited by provider", True),
+        (500, "no_valid_channel_error (tid: 1)", True),
+        (400, "seconds: '5' is invalid", False),
+        (404, "not found", False),
+        (500, "Traceback", False),
+    ],
+)
 def test_gateway_state_is_an_incident(status, text, incident):
     assert (incident_reason(status, text) is not None) == incident
 
@@ -130,8 +179,17 @@ def test_plan_is_fixed_and_deterministic():
     assert all(generate.validator("aihubmix", "Veo31CreateRequest").is_valid(body) for body in first)
 
 
-CHECKS = {"rejected", "accepted", "echo", "dimensions", "schema", "lifecycle", "content", "content-not-ready",
-          "auth-required"}
+CHECKS = {
+    "rejected",
+    "accepted",
+    "echo",
+    "dimensions",
+    "schema",
+    "lifecycle",
+    "content",
+    "content-not-ready",
+    "auth-required",
+}
 
 
 def _test_names() -> set[str]:
@@ -162,7 +220,9 @@ def test_every_known_difference_can_match(entry):
 def _faults():
     for name in ("aihubmix",):
         for response in generate.document(name)["components"]["responses"].values():
-            for example in (response.get("content", {}).get("application/json", {}).get("examples") or {}).values():
+            for example in (
+                response.get("content", {}).get("application/json", {}).get("examples") or {}
+            ).values():
                 fault = example.get("x-mock-fault")
                 if fault:
                     yield pytest.param(fault["status"], json.dumps(example["value"]), id=fault["name"])
@@ -179,19 +239,44 @@ def test_the_balance_stand_in_answers_production_s_body():
     from tests.drift_standins import BALANCE_BODY
 
     examples = generate.document("aihubmix")["components"]["responses"]
-    found = [e["value"] for r in examples.values()
-             for e in (r.get("content", {}).get("application/json", {}).get("examples") or {}).values()
-             if (e.get("x-mock-fault") or {}).get("name") == "balance"]
+    found = [
+        e["value"]
+        for r in examples.values()
+        for e in (r.get("content", {}).get("application/json", {}).get("examples") or {}).values()
+        if (e.get("x-mock-fault") or {}).get("name") == "balance"
+    ]
     assert found == [BALANCE_BODY]
 
 
 def test_a_known_difference_s_status_and_sent_narrow_it():
     """K-SORA-SECONDS-NUMBER is about `seconds` as a number: a string the server wrongly accepts
     stays drift. K-UNKNOWN-CHANNEL is about a 400: any other failure of its test stays drift."""
-    assert evidence.match_known("createVideo", "sora-2", "SORA-SECONDS", "rejected", ["SORA-SECONDS"],
-                                status=200, request={"model": "sora-2", "seconds": 4})["id"] == "K-SORA-SECONDS-NUMBER"
-    assert evidence.match_known("createVideo", "sora-2", "SORA-SECONDS", "rejected", ["SORA-SECONDS"],
-                                status=200, request={"model": "sora-2", "seconds": "5"}) is None
-    assert evidence.match_known("retrieveVideo", None, None, "test_unknown_id_is_404", status=400)["id"] == \
-        "K-UNKNOWN-CHANNEL"
+    assert (
+        evidence.match_known(
+            "createVideo",
+            "sora-2",
+            "SORA-SECONDS",
+            "rejected",
+            ["SORA-SECONDS"],
+            status=200,
+            request={"model": "sora-2", "seconds": 4},
+        )["id"]
+        == "K-SORA-SECONDS-NUMBER"
+    )
+    assert (
+        evidence.match_known(
+            "createVideo",
+            "sora-2",
+            "SORA-SECONDS",
+            "rejected",
+            ["SORA-SECONDS"],
+            status=200,
+            request={"model": "sora-2", "seconds": "5"},
+        )
+        is None
+    )
+    assert (
+        evidence.match_known("retrieveVideo", None, None, "test_unknown_id_is_404", status=400)["id"]
+        == "K-UNKNOWN-CHANNEL"
+    )
     assert evidence.match_known("retrieveVideo", None, None, "test_unknown_id_is_404", status=200) is None

@@ -15,9 +15,25 @@ SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 
 def run(url: str, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(SCHEMATHESIS), "run", "openapi/aihubmix.yaml", "--url", url, "-H", "Authorization: Bearer sk-test",
-         "--max-examples", "5", "--no-color", *extra],
-        cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
+        [
+            str(SCHEMATHESIS),
+            "run",
+            "openapi/aihubmix.yaml",
+            "--url",
+            url,
+            "-H",
+            "Authorization: Bearer sk-test",
+            "--max-examples",
+            "5",
+            "--no-color",
+            *extra,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
 
 
 def test_schemathesis_run_ends_clean_against_the_mock():

@@ -27,9 +27,19 @@ CASES = [
     ({"model": "wan2.5-t2v-preview", "prompt": "p", "size": "832*480"}, True),
     ({"model": "wan2.2-t2v-plus", "prompt": "p", "size": "832*480"}, False),
     ({"model": "jimeng-3.0-pro", "prompt": "p"}, False),
-    ({"model": "doubao-seedance-2-0-260128", "prompt": "p", "duration": 4}, True),  # generate_audio defaults to true
+    (
+        {"model": "doubao-seedance-2-0-260128", "prompt": "p", "duration": 4},
+        True,
+    ),  # generate_audio defaults to true
     ({"model": "doubao-seedance-2-0-260128", "prompt": "p", "duration": 4, "generate_audio": False}, False),
-    ({"model": "doubao-seedance-2-0-fast-260128", "prompt": "p", "extra_body": {"generate_audio": False, "duration": 4}}, False),
+    (
+        {
+            "model": "doubao-seedance-2-0-fast-260128",
+            "prompt": "p",
+            "extra_body": {"generate_audio": False, "duration": 4},
+        },
+        False,
+    ),
     ({"model": "kling-v3-omni", "prompt": "p", "duration": "5", "sound": "on"}, True),
     ({"model": "kling-v3-omni", "prompt": "p", "duration": "5"}, False),  # sound defaults to off
     ({"model": "kling-v2-6", "prompt": "p", "duration": "5"}, False),
@@ -65,9 +75,15 @@ def _loudest(data: bytes) -> float:
         return peak
 
 
-@pytest.mark.parametrize(("body", "sound"), CASES, ids=[f"{c[0]['model']}-{'sound' if c[1] else 'silent'}"
-                                                         + ("-" + ",".join(sorted(set(c[0]) - {'model', 'prompt'})))
-                                                         for c in CASES])
+@pytest.mark.parametrize(
+    ("body", "sound"),
+    CASES,
+    ids=[
+        f"{c[0]['model']}-{'sound' if c[1] else 'silent'}"
+        + ("-" + ",".join(sorted(set(c[0]) - {"model", "prompt"})))
+        for c in CASES
+    ],
+)
 def test_audio_track_exactly_when_the_model_makes_sound(client, body, sound):
     variant = generate.variants("aihubmix", "CreateVideoRequest")[body["model"]]
     assert generate.expected_audio("aihubmix", variant, body) is sound, "the spec's x-audio says otherwise"
@@ -106,7 +122,9 @@ def test_sound_is_part_of_the_media_cache_key():
 
 def test_apimart_sora_has_sound():
     client = TestClient(create_app(job_seconds=0))
-    task = client.post("/v1/videos/generations", json={"model": "sora-2-preview", "prompt": "p"}, headers=AUTH)
+    task = client.post(
+        "/v1/videos/generations", json={"model": "sora-2-preview", "prompt": "p"}, headers=AUTH
+    )
     task_id = task.json()["data"][0]["task_id"]
     client.get(f"/v1/tasks/{task_id}", headers=AUTH)
     data = client.get(f"/apimart/files/{task_id}.mp4").content

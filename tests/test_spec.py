@@ -31,8 +31,13 @@ def mock_violation(spec_name: str, schema: str, body):
         variant, problem = spec.variant_for(schema, body)
         return problem or spec.check(variant, body)
     return spec.check(schema, body)
-BODIES = {"create": ("aihubmix", "CreateVideoRequest"), "remix": ("aihubmix", "RemixVideoRequest"),
-          "apimart": ("apimart", "GenerationRequest")}
+
+
+BODIES = {
+    "create": ("aihubmix", "CreateVideoRequest"),
+    "remix": ("aihubmix", "RemixVideoRequest"),
+    "apimart": ("apimart", "GenerationRequest"),
+}
 
 
 @pytest.mark.parametrize("name", SPECS)
@@ -96,7 +101,9 @@ def test_response_examples_from_the_documents_validate(name):
                     ref = media.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1]
                     for example_name, example in media.get("examples", {}).items():
                         found += 1
-                        assert is_valid(name, ref, example["value"]), f"{method} {path} {status} {example_name}"
+                        assert is_valid(name, ref, example["value"]), (
+                            f"{method} {path} {status} {example_name}"
+                        )
     assert found >= 1
 
 
@@ -196,9 +203,13 @@ def test_every_rule_used_is_in_the_registry_and_back(name):
         assert production.get("note"), f"{rule}: say what is known, or 'no evidence yet'"
         assert set(production.get("samples", [])) <= samples, f"{rule} cites samples that do not exist"
         if production["status"] == "confirmed":
-            assert production.get("samples") and production.get("dated") and production.get("confidence"), rule
+            assert production.get("samples") and production.get("dated") and production.get("confidence"), (
+                rule
+            )
         if "decision" in entry:
-            assert re.fullmatch(r"D\d+", entry["decision"]) and f"| {entry['decision']} |" in _rules_md(), rule
+            assert re.fullmatch(r"D\d+", entry["decision"]) and f"| {entry['decision']} |" in _rules_md(), (
+                rule
+            )
 
 
 def test_every_rule_is_traced_in_rules_md():
@@ -208,11 +219,17 @@ def test_every_rule_is_traced_in_rules_md():
 
 
 def test_every_request_rule_has_a_breaking_example():
-    request_side = {rule for name in ("aihubmix", "apimart") for rule, entry in _registry(name).items()
-                    if entry["side"] == "request"}
+    request_side = {
+        rule
+        for name in ("aihubmix", "apimart")
+        for rule, entry in _registry(name).items()
+        if entry["side"] == "request"
+    }
     exercised = {item["rule"] for group in BODIES for item in seeds.invalid_requests(group)}
     missing = request_side - exercised
-    assert not missing, f"request rules with no breaking example in fixtures/invalid_requests.yaml: {sorted(missing)}"
+    assert not missing, (
+        f"request rules with no breaking example in fixtures/invalid_requests.yaml: {sorted(missing)}"
+    )
 
 
 # -------------------------------------------------------------------------- rendering per model
@@ -224,8 +241,13 @@ def test_every_valid_request_renders(variant):
     """Whatever a variant accepts, x-render turns into an even frame size and a real duration."""
     spec = get_spec("aihubmix")
 
-    @settings(max_examples=40, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=40,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(generate.valid("aihubmix", variant))
     def check(body):
         width, height, seconds = plan(spec, variant, body)
@@ -251,13 +273,21 @@ def test_the_two_validators_agree(variant):
     spec = get_spec("aihubmix")
     decider, explainer = spec.decider(variant), spec.validator(variant)
     bodies = [v.body for v in generate.violations("aihubmix", variant)]
-    bodies += [item["body"] for item in seeds.invalid_requests("create")
-               if spec.variants("CreateVideoRequest").get(item["body"].get("model")) == variant]
+    bodies += [
+        item["body"]
+        for item in seeds.invalid_requests("create")
+        if spec.variants("CreateVideoRequest").get(item["body"].get("model")) == variant
+    ]
     for body in bodies:
         assert decider.is_valid(body) == explainer.is_valid(body) == False, body  # noqa: E712
 
-    @settings(max_examples=60, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=60,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(generate.valid("aihubmix", variant))
     def agree(body):
         assert decider.is_valid(body) and explainer.is_valid(body)

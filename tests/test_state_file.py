@@ -20,8 +20,9 @@ SORA = {"model": "sora-2", "prompt": "p"}
 
 
 def _start(path) -> subprocess.CompletedProcess:
-    return subprocess.run([BIN, "serve", "--port", "0", "--state-file", str(path)], capture_output=True,
-                          text=True, timeout=30)
+    return subprocess.run(
+        [BIN, "serve", "--port", "0", "--state-file", str(path)], capture_output=True, text=True, timeout=30
+    )
 
 
 def test_a_second_server_on_the_same_file_refuses_to_start(tmp_path):
@@ -47,10 +48,13 @@ def test_the_lock_is_held_in_process_too(tmp_path):
         app.state.mock.close()
 
 
-@pytest.mark.parametrize("content, words", [
-    (b"this is not a database at all" * 100, "cannot use it"),
-    (b"SQLite format 3\x00" + b"\x10\x00" + b"\x00" * 50, "cannot use it"),  # a header, then nothing
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (b"this is not a database at all" * 100, "cannot use it"),
+        (b"SQLite format 3\x00" + b"\x10\x00" + b"\x00" * 50, "cannot use it"),  # a header, then nothing
+    ],
+)
 def test_garbage_and_truncated_files_are_refused_clearly(tmp_path, content, words):
     path = tmp_path / "state.db"
     path.write_bytes(content)

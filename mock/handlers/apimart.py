@@ -24,8 +24,9 @@ async def create_generation(call: Call) -> Response:
     variant, body, warnings = await gated_body(call, spec, "GenerationRequest")
     job = new_job(call, spec, variant, body, dialect=DIALECT, base="GenerationRequest", warnings=warnings)
     call.mock.store.add(job, job.created_at)
-    return FastJSONResponse({"code": 200, "data": [{"status": "submitted", "task_id": job.id}]},
-                            headers=warning_headers(warnings))
+    return FastJSONResponse(
+        {"code": 200, "data": [{"status": "submitted", "task_id": job.id}]}, headers=warning_headers(warnings)
+    )
 
 
 @endpoint(DIALECT)

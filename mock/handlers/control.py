@@ -45,8 +45,14 @@ def control(handler):
 
 @control
 async def health(request: Request, mock) -> Response:
-    return JSONResponse({"status": "ok", "jobs": len(mock.store), "clock": mock.clock.now(),
-                         "media_renders": mock.media.renders})
+    return JSONResponse(
+        {
+            "status": "ok",
+            "jobs": len(mock.store),
+            "clock": mock.clock.now(),
+            "media_renders": mock.media.renders,
+        }
+    )
 
 
 @control
@@ -109,8 +115,15 @@ async def add_fault(request: Request, mock) -> Response:
     if kind is None:  # the schema names the faults too; a test keeps both lists equal
         raise ApiError(400, f"fault: one of {describe(mock.fault_kinds)}", param="fault")
     retry_after = body.get("retry_after", 1 if kind.status == 429 and "status" in body else None)
-    mock.faults.add(Fault(kind, int(body.get("count", 1)), None if retry_after is None else int(retry_after),
-                          body.get("method"), body.get("path_prefix")))
+    mock.faults.add(
+        Fault(
+            kind,
+            int(body.get("count", 1)),
+            None if retry_after is None else int(retry_after),
+            body.get("method"),
+            body.get("path_prefix"),
+        )
+    )
     return JSONResponse(OK)
 
 

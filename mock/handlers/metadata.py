@@ -50,8 +50,10 @@ def _inline(spec: Spec, node: Any, strip: frozenset[str], seen: tuple[str, ...] 
             ref = node["$ref"]
             if ref in seen:  # a recursive schema: keep the reference rather than loop
                 return {"$ref": ref}
-            merged = {**_inline(spec, spec.pointer(ref), strip, (*seen, ref)),
-                      **{k: v for k, v in node.items() if k != "$ref"}}
+            merged = {
+                **_inline(spec, spec.pointer(ref), strip, (*seen, ref)),
+                **{k: v for k, v in node.items() if k != "$ref"},
+            }
             return _inline(spec, merged, strip, (*seen, ref))
         return {k: _inline(spec, v, strip, seen) for k, v in node.items() if k not in strip}
     if isinstance(node, list):
@@ -93,8 +95,14 @@ async def list_models(request: Request) -> Response:
     wanted = request.query_params.get("type")
     if wanted:
         tokens = {t.strip() for t in wanted.split(",") if t.strip()}
-        body = {**body, "data": [row for row in body["data"]
-                                 if tokens & {t.strip() for t in str(row.get("types", "")).split(",")}]}
+        body = {
+            **body,
+            "data": [
+                row
+                for row in body["data"]
+                if tokens & {t.strip() for t in str(row.get("types", "")).split(",")}
+            ],
+        }
     return FastJSONResponse(body, headers={"Cache-Control": _config()["catalogue"]["cache-control"]})
 
 

@@ -44,35 +44,46 @@ async def retrieve_video(call: Call) -> Response:
     now = call.mock.clock.now()
     refresh(job, now, poll=True)
     call.mock.store.save(job)
-    return FastJSONResponse(video_object(job, call.base_url),
-                            headers={"openai-poll-after-ms": str(poll_after_ms(job, now))})
+    return FastJSONResponse(
+        video_object(job, call.base_url), headers={"openai-poll-after-ms": str(poll_after_ms(job, now))}
+    )
 
 
 @endpoint(DIALECT)
 async def list_videos(call: Call) -> Response:
     params = query("aihubmix", "/v1/videos", "get", call.request)
     try:
-        page, has_more = call.mock.store.page(call.owner, DIALECT, params["order"], params.get("after"),
-                                              params["limit"])
+        page, has_more = call.mock.store.page(
+            call.owner, DIALECT, params["order"], params.get("after"), params["limit"]
+        )
     except ApiError:
         raise ApiError(404, "after: no video with this id", param="after", code="not_found") from None
     now = call.mock.clock.now()
     for job in page:
         refresh(job, now)
     data = [video_object(job, call.base_url) for job in page]
-    return FastJSONResponse({
-        "object": "list", "data": data,
-        "first_id": data[0]["id"] if data else None, "last_id": data[-1]["id"] if data else None,
-        "has_more": has_more,
-    })
+    return FastJSONResponse(
+        {
+            "object": "list",
+            "data": data,
+            "first_id": data[0]["id"] if data else None,
+            "last_id": data[-1]["id"] if data else None,
+            "has_more": has_more,
+        }
+    )
 
 
 @endpoint(DIALECT)
 async def delete_video(call: Call) -> Response:
     job = _job(call)
     if not job.delete_supported:
-        raise ApiError(501, f"{job.model}: Kling has no delete endpoint", code="not_supported",
-                       wire_code="not_supported", rule="DELETE-KLING-501")
+        raise ApiError(
+            501,
+            f"{job.model}: Kling has no delete endpoint",
+            code="not_supported",
+            wire_code="not_supported",
+            rule="DELETE-KLING-501",
+        )
     call.mock.store.remove(job)
     return FastJSONResponse({"id": job.id, "object": "video.deleted", "deleted": True})
 
@@ -81,8 +92,11 @@ async def delete_video(call: Call) -> Response:
 async def download_content(call: Call) -> Response:
     job = _job(call)
     # Most downloads carry no query string: skip parsing one.
-    kind = query("aihubmix", "/v1/videos/{video_id}/content", "get", call.request)["variant"] \
-        if call.request.scope["query_string"] else "video"
+    kind = (
+        query("aihubmix", "/v1/videos/{video_id}/content", "get", call.request)["variant"]
+        if call.request.scope["query_string"]
+        else "video"
+    )
     data = await media_of(call.mock, job, kind)
     return serve_bytes(data, TYPES[kind], call.header(b"range"))
 
@@ -94,18 +108,37 @@ async def remix_video(call: Call) -> Response:
     now = call.mock.clock.now()
     refresh(source, now)
     if call.mock.aihubmix.extension(source.variant, "x-remix") != "supported":
-        raise ApiError(409, f"{source.model}: this model's videos cannot be remixed", param="video_id",
-                       code="unsupported_model", rule="REMIX-SORA")
+        raise ApiError(
+            409,
+            f"{source.model}: this model's videos cannot be remixed",
+            param="video_id",
+            code="unsupported_model",
+            rule="REMIX-SORA",
+        )
     if source.status != "completed":
-        raise ApiError(409, f"video is {source.status}: only a completed video can be remixed",
-                       param="video_id", code="video_not_ready", rule="REMIX-COMPLETED")
+        raise ApiError(
+            409,
+            f"video is {source.status}: only a completed video can be remixed",
+            param="video_id",
+            code="video_not_ready",
+            rule="REMIX-COMPLETED",
+        )
     policy = request_policy(call)
     # status="" starts the copy over at its family's initial status (Job.__post_init__)
     job = dataclasses.replace(
-        source, id=call.mock.ids.video_id(source.model, call.mock.config.channel), prompt=body["prompt"], status="", progress=0,
-        polls=0, completed_at=None, created_at=now, remixed_from=source.id, policy=policy.kind,
-        policy_arg=policy.arg, outcome=request_outcome(call, body["prompt"]), error_message=None,
+        source,
+        id=call.mock.ids.video_id(source.model, call.mock.config.channel),
+        prompt=body["prompt"],
+        status="",
+        progress=0,
+        polls=0,
+        completed_at=None,
+        created_at=now,
+        remixed_from=source.id,
+        policy=policy.kind,
+        policy_arg=policy.arg,
+        outcome=request_outcome(call, body["prompt"]),
+        error_message=None,
     )
     call.mock.store.add(job, now)
     return FastJSONResponse(video_object(job, call.base_url))
-
