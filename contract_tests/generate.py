@@ -170,7 +170,30 @@ def valid(name: str, schema_name: str) -> st.SearchStrategy[dict[str, Any]]:
     return _strategy(name, schemas(name)[schema_name]).filter(check)
 
 
-def plan(strategy: st.SearchStrategy, count: int) -> list[Any]:
+def explicit_examples(name: str, variant: str) -> list[dict[str, Any]]:
+    """Requests the spec itself names for `variant`: the create operation's JSON examples, then the
+    `example` of each `x-known-differences` entry (the request the evidence describes), so that a
+    fixed plan always sends them and a known difference is seen where it happens."""
+    doc = document(name)
+    mapping = variants(name, "CreateVideoRequest") if name == "aihubmix" else {}
+    create = doc.get("paths", {}).get("/v1/videos", {}).get("post", {})
+    found = [
+        example.get("value")
+        for example in create.get("requestBody", {})
+        .get("content", {})
+        .get("application/json", {})
+        .get("examples", {})
+        .values()
+    ]
+    found += [entry.get("example") for entry in doc.get("x-known-differences", [])]
+    out: list[dict[str, Any]] = []
+    for body in found:
+        if isinstance(body, dict) and mapping.get(body.get("model")) == variant and body not in out:
+            out.append(body)
+    return out
+
+
+def plan(strategy: st.SearchStrategy, count: int, first: list[Any] | None = None) -> list[Any]:
     """A fixed, deterministic list of `count` examples of `strategy`, drawn without calling anything.
 
     Tests that bill run over such a plan instead of under `@given`: no shrinking, no replay of a
@@ -205,9 +228,9 @@ def plan(strategy: st.SearchStrategy, count: int) -> list[Any]:
             for k, v in value.items()
         }
 
-    chosen: list[Any] = []
-    seen: set[str] = set()
-    pool = list(drawn)
+    chosen: list[Any] = list((first or [])[:count])
+    seen: set[str] = set().union(*(traits(value) for value in chosen)) if chosen else set()
+    pool = [value for value in drawn if value not in chosen]
     while pool and len(chosen) < count:
         best = max(pool, key=lambda v: len(traits(v) - seen))
         pool.remove(best)

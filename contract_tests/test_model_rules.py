@@ -229,7 +229,12 @@ def test_valid_requests_are_accepted_and_echoed(api, keyed, target, variant):
         assert response.status_code == 200, f"a valid {variant} request was rejected: {response.text[:400]}"
         check_echo(variant, body, response.json(), api)
 
-    run_examples(target, generate.valid("aihubmix", variant), accepted)
+    run_examples(
+        target,
+        generate.valid("aihubmix", variant),
+        accepted,
+        first=generate.explicit_examples("aihubmix", variant),
+    )
 
 
 @pytest.mark.parametrize("variant", APIMART_VARIANTS)
@@ -244,15 +249,18 @@ def test_valid_apimart_requests_are_accepted(api, keyed, target, variant):
     run_examples(target, generate.valid("apimart", variant), accepted)
 
 
-def run_examples(target, strategy, check, count: int | None = None) -> None:
+def run_examples(target, strategy, check, count: int | None = None, first: list | None = None) -> None:
     """`check` over requests from `strategy`. On a live target (every call may bill): a fixed,
-    deterministic plan of `count` examples (the profile's by default), without shrinking, replay or
-    extra examples, so the jobs created are exactly the jobs planned. In-process: under `@given`."""
+    deterministic plan of `count` examples (the profile's by default; `first`, the spec's own
+    examples, lead it), without shrinking, replay or extra examples, so the jobs created are exactly
+    the jobs planned. In-process: under `@given`, after the `first` ones."""
     count = count or settings().max_examples
     if target.live:
-        for body in generate.plan(strategy, count):
+        for body in generate.plan(strategy, count, first):
             check(body)
         return
+    for body in first or []:
+        check(body)
     settings(max_examples=count)(given(strategy)(check))()
 
 

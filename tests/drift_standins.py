@@ -236,16 +236,32 @@ def _flaky(method, path, count, keyed):
     return None
 
 
+_PORTRAIT = {"asked": False, "ids": set()}
+VEO31_MODELS = ("veo-3.1-generate-preview", "veo-3.1-fast-generate-preview", "veo-3.1-lite-generate-preview")
+
+
+def _veo_portrait_request(method, path, headers, body):
+    """Notes whether a create asks for 9:16 by `aspect_ratio` (what AHM-17 describes; JSON or form)."""
+    if (method, path) == ("POST", "/v1/videos"):
+        _PORTRAIT["asked"] = b"aspect_ratio" in body and b"9:16" in body
+    return headers, body
+
+
 def _veo_portrait(method, path, status, data):
-    """K-VEO-PORTRAIT (x-known-differences): Veo 3.1 asked for a portrait video reports 1280x720 (the
-    fixed plan of main's spec asks for 1080x1920 and 9:16 4K, no longer for 720p 9:16)."""
-    if (
+    """K-VEO-PORTRAIT (x-known-differences): Veo 3.1 asked for 9:16 by `aspect_ratio` reports
+    1280x720, on create and on every later answer about that job (AHM-17). A portrait asked by
+    pixel size alone is left alone: the evidence does not speak of it."""
+    if not (
         isinstance(data, dict)
-        and data.get("model") in ("veo-3.1-generate-preview", "veo-3.1-fast-generate-preview")
+        and data.get("model") in VEO31_MODELS
         and isinstance(data.get("width"), int)
         and isinstance(data.get("height"), int)
         and data["height"] > data["width"]
     ):
+        return data
+    if (method, path) == ("POST", "/v1/videos") and _PORTRAIT["asked"]:
+        _PORTRAIT["ids"].add(data.get("id"))
+    if data.get("id") in _PORTRAIT["ids"]:
         data["width"], data["height"] = 1280, 720
     return data
 
@@ -292,7 +308,7 @@ STANDINS: dict[str, dict] = {
     "wrong_dimensions": {"response": _json_response(_lossy_wan_sizes)},
     "balance": {"answer": _balance},
     "flaky": {"answer": _flaky},
-    "veo_portrait": {"response": _json_response(_veo_portrait)},
+    "veo_portrait": {"request": _veo_portrait_request, "response": _json_response(_veo_portrait)},
     "lax": {"request": _lax},
 }
 
