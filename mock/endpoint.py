@@ -111,7 +111,7 @@ async def _fault(call: Call) -> ApiError | None:
 
 
 def endpoint(dialect: str) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
-    id_header = REQUEST_ID_HEADER[dialect]
+    id_header = REQUEST_ID_HEADER[dialect].lower().encode("latin-1")
 
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def route(request: Request) -> Response:
@@ -130,7 +130,8 @@ def endpoint(dialect: str) -> Callable[[Handler], Callable[[Request], Awaitable[
                 if fault is not None:
                     raise fault
                 response = await handler(call)
-                response.headers[id_header] = request_id
+                # raw_headers directly: Starlette's MutableHeaders costs more than the header itself
+                response.raw_headers.append((id_header, request_id.encode("latin-1")))
             except ApiError as exc:
                 response = error_response(exc, dialect, request_id)
             except Exception:  # a bug in the mock must still answer, and say so

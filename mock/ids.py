@@ -16,6 +16,7 @@ import base64
 import os
 import random
 import time
+from functools import lru_cache
 
 import orjson
 
@@ -68,11 +69,21 @@ def request_id(now: float, dialect: str) -> str:
     AIHubMix's tid: 31 digits, `YYYYMMDDhhmmss` + 17 more (AHM-03 "2026053101460281782277174636336").
     APIMart's (one-api's): `YYYYMMDDhhmmss` + 9 digits + 8 letters (APM-06 "20260919182056471923385yBRUUrTx").
     """
-    stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(now))
-    digits = str(int.from_bytes(os.urandom(8), "big") % 10**17).zfill(17)
+    stamp = _stamp(int(now))
+    digits = f"{_ids_rng.getrandbits(57) % 10**17:017d}"
     if dialect == "apimart":
-        return stamp + digits[:9] + "".join(_LETTERS[b % 52] for b in os.urandom(8))
+        return stamp + digits[:9] + "".join(_ids_rng.choices(_LETTERS, k=8))
     return stamp + digits
+
+
+# Request ids need to be unique-looking, not secret: a seeded-once PRNG, and the stamp formatted
+# once per second (both were the larger part of the id's cost on the poll path).
+_ids_rng = random.Random(os.urandom(16))
+
+
+@lru_cache(maxsize=4)
+def _stamp(second: int) -> str:
+    return time.strftime("%Y%m%d%H%M%S", time.gmtime(second))
 
 
 def model_of(video: str) -> str | None:
