@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from starlette.datastructures import State
 from starlette.exceptions import HTTPException
@@ -26,6 +28,9 @@ from .state import MockState
 
 log = logging.getLogger("aihubmix_mock")
 
+#: A route's handler for one method.
+Endpoint = Callable[[Request], Awaitable[Response]]
+
 
 def _dialect(path: str) -> str:
     if path.startswith("/__mock"):
@@ -35,7 +40,9 @@ def _dialect(path: str) -> str:
     return "aihubmix"
 
 
-def _error(scope: Scope, status: int, message: str, code: str, headers: dict | None = None) -> Response:
+def _error(
+    scope: Scope, status: int, message: str, code: str, headers: Mapping[str, str] | None = None
+) -> Response:
     """An error outside any handler (no route, wrong method, a bug), in the path's dialect."""
     dialect = _dialect(scope.get("path", ""))
     request_id = None
@@ -48,7 +55,7 @@ class Dispatch:
     """One path's handlers by method, as a plain ASGI app: a wrong method gets 405 with the full
     `Allow` list, and `/v1/videos/generations` is never read as a video id."""
 
-    def __init__(self, handlers: dict) -> None:
+    def __init__(self, handlers: dict[str, Endpoint]) -> None:
         self.table = {method.upper(): fn for method, fn in handlers.items()}
         if "GET" in self.table:
             self.table["HEAD"] = self.table["GET"]
@@ -70,7 +77,7 @@ class Dispatch:
         await response(scope, receive, send)
 
 
-def _route(path: str, **handlers) -> Route:
+def _route(path: str, **handlers: Endpoint) -> Route:
     # methods=None: every method reaches Dispatch, which answers 405 itself (even for QUERY & co.)
     return Route(path, Dispatch(handlers), methods=None)
 
@@ -128,7 +135,7 @@ class Guard:
     def __init__(self, config: MockConfig) -> None:
         self.max_headers = config.max_headers
         self.max_header_bytes = config.max_header_bytes
-        self.hosts = None
+        self.hosts: set[str] | None = None
         if config.allowed_hosts:
             self.hosts = {h.lower() for h in config.allowed_hosts}
             self.hosts |= {f"[{h}]" for h in self.hosts if ":" in h and not h.startswith("[")}
@@ -161,6 +168,7 @@ class Guard:
             host = next((value for name, value in headers if name == b"host"), b"")
             if host in self.seen:
                 return None
+            assert self.hosts is not None  # None returned above for every path but /__mock
             if _host_name(host) not in self.hosts:
                 return self.wrong_host(scope, host)
             if len(self.seen) < 64:
@@ -248,7 +256,7 @@ class MockApp:
                 )(scope, receive, send)
 
 
-def create_app(config: MockConfig | None = None, **overrides) -> MockApp:
+def create_app(config: MockConfig | None = None, **overrides: Any) -> MockApp:
     """A fresh mock: `create_app(job_seconds=0)` or `create_app(MockConfig(...))`."""
     if config is None:
         config = MockConfig(**overrides)

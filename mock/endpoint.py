@@ -58,7 +58,8 @@ class Call:
         return f"{scope.get('scheme', 'http')}://{netloc}{scope.get('root_path', '')}"
 
     def path(self, name: str) -> str:
-        return self.request.path_params[name]
+        value: str = self.request.path_params[name]  # Starlette types path_params as dict[str, Any]
+        return value
 
 
 Handler = Callable[[Call], Awaitable[Response]]

@@ -16,6 +16,9 @@ The mock's help never goes into members production does not send: the rule id is
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from .jsonresponse import FastJSONResponse
 
 GATEWAY_TYPE = "Aihubmix_api_error"
@@ -56,7 +59,7 @@ class ApiError(Exception):
         param: str | None = None,
         code: str | None = None,
         rule: str | None = None,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
         wire_code: str | None = None,
         gateway: bool = False,
     ) -> None:
@@ -75,7 +78,7 @@ class ApiError(Exception):
     def text(self) -> str:
         return f"{self.message} [rule {self.rule}]" if self.rule else self.message
 
-    def body(self, dialect: str, request_id: str | None = None) -> dict:
+    def body(self, dialect: str, request_id: str | None = None) -> dict[str, Any]:
         if dialect == "apimart":
             if self.gateway or self.status == 401:
                 suffix = f" (request id: {request_id})" if request_id else ""
@@ -98,7 +101,7 @@ class ApiError(Exception):
                 }
             }
         suffix = f" (tid: {request_id})" if request_id else ""
-        error: dict = {"message": self.text + suffix, "type": self.type or GATEWAY_TYPE}
+        error: dict[str, Any] = {"message": self.text + suffix, "type": self.type or GATEWAY_TYPE}
         if self.wire_code:
             error["code"] = self.wire_code
         return {"error": error, "type": "error"}

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
+from typing import Any
 
 import orjson
+from starlette.types import Scope
 
 from .auth import redact
 
@@ -28,6 +31,13 @@ _SECRET_WORDS = ("key", "token", "secret", "auth", "password", "signature", "cre
 MAX_VALUE = 512
 MAX_HEADERS = 64
 
+#: ASGI headers: (lower-case name, value) pairs, both bytes.
+Headers = tuple[tuple[bytes, bytes], ...]
+#: One request as recorded: at, method, path, query, headers, redacted key, body summary, status.
+Entry = tuple[float, str, str, bytes, Headers, str | None, Any, int]
+#: An entry as kept, with its size in bytes last.
+Kept = tuple[float, str, str, bytes, Headers, str | None, Any, int, int]
+
 
 def _secret(name: str) -> bool:
     name = name.lower()
@@ -42,8 +52,8 @@ def _redacted(value: str) -> str:
     return redact(value.partition(" ")[2].strip() or value) or ""
 
 
-def _bounded(raw: list) -> tuple:
-    kept = []
+def _bounded(raw: Sequence[tuple[bytes, bytes]]) -> Headers:
+    kept: list[tuple[bytes, bytes]] = []
     for name, value in raw[:MAX_HEADERS]:
         if name in _SECRET_HEADERS or _secret(name.decode("latin-1")):
             value = _redacted(value.decode("latin-1")).encode()
@@ -66,7 +76,7 @@ def _query(raw: bytes) -> str:
     return text
 
 
-def _size(entry: tuple) -> int:
+def _size(entry: Entry) -> int:
     """The bytes an entry holds, roughly: its strings, and its body summary as JSON."""
     body = entry[6]
     try:
@@ -84,12 +94,12 @@ class Journal:
     each entry's header values, query and body summary are cut to a few hundred bytes, with a marker."""
 
     def __init__(self, size: int, max_bytes: int = 64 * 1024 * 1024) -> None:
-        self._entries: deque[tuple] = deque()
+        self._entries: deque[Kept] = deque()
         self.size = size
         self.max_bytes = max_bytes
         self.bytes = 0
 
-    def record(self, at: float, scope: dict, key: str | None, body, status: int) -> None:
+    def record(self, at: float, scope: Scope, key: str | None, body: Any, status: int) -> None:
         # A tuple of byte pairs: the garbage collector stops tracking it, so 10 000 entries cost
         # nothing at collection time (a list of headers would be walked on every full collection).
         # Credentials are redacted when the journal is read (cheaper on the hot path); sizes are
@@ -110,15 +120,15 @@ class Journal:
             self.bytes -= self._entries.popleft()[-1]
 
     @staticmethod
-    def _entry(raw: tuple) -> dict:
+    def _entry(raw: Kept) -> dict[str, Any]:
         at, method, path, query, headers, key, body, status, _ = raw
-        shown = {}
+        shown: dict[str, str] = {}
         for name, value in headers:  # ASGI header names are lower-case
             if name in _DROPPED_HEADERS:
                 continue
             text = name.decode("latin-1")
-            value = value.decode("latin-1")
-            shown[text] = _redacted(value) if name in _SECRET_HEADERS or _secret(text) else value
+            decoded = value.decode("latin-1")
+            shown[text] = _redacted(decoded) if name in _SECRET_HEADERS or _secret(text) else decoded
         return {
             "at": at,
             "method": method,
@@ -132,7 +142,7 @@ class Journal:
 
     def entries(
         self, method: str | None = None, path_prefix: str | None = None, limit: int = 1000
-    ) -> list[dict]:
+    ) -> list[dict[str, Any]]:
         out = [
             raw
             for raw in self._entries

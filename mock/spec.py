@@ -14,7 +14,7 @@ import difflib
 import hashlib
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -114,7 +114,7 @@ _DATA_URL = re.compile(r"^data:(image/(?:jpeg|png|webp));base64,(.*)$", re.S)
 
 def _data_url_image(text: str) -> bool:
     match = _DATA_URL.match(text)
-    return bool(match) and _b64_image(match.group(2))
+    return match is not None and _b64_image(match.group(2))
 
 
 FORMAT_FUNCTIONS = {
@@ -129,7 +129,8 @@ for _name, _check in FORMAT_FUNCTIONS.items():
 # ---------------------------------------------------------------------------------------- loading
 def load_document(name: str) -> dict[str, Any]:
     text = resources.files("aihubmix_mock.openapi").joinpath(f"{name}.yaml").read_text("utf-8")
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader is the safe loader
+    document: dict[str, Any] = yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader is the safe loader
+    return document
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +156,7 @@ class Assessment:
     capped: bool = False
 
 
-def _path(parts) -> str | None:
+def _path(parts: Iterable[str | int]) -> str | None:
     out = ""
     for part in parts:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -183,7 +184,8 @@ class Spec:
     # -- lookups ------------------------------------------------------------------------------
     @property
     def schemas(self) -> dict[str, Any]:
-        return self.document["components"]["schemas"]
+        schemas: dict[str, Any] = self.document["components"]["schemas"]
+        return schemas
 
     def resolve(self, node: Any) -> Any:
         """Follow local `$ref`s (`#/components/...`) until a real node."""
@@ -208,7 +210,7 @@ class Spec:
             self._validators[schema_name] = found
         return found
 
-    def decider(self, schema_name: str):
+    def decider(self, schema_name: str) -> Any:  # jsonschema_rs ships no type information
         """The Rust validator of the same schema: it decides, Python's jsonschema explains."""
         found = self._deciders.get(schema_name)
         if found is None:
@@ -232,7 +234,8 @@ class Spec:
         return out
 
     def discriminator_property(self, schema_name: str) -> str:
-        return self.schemas[schema_name]["discriminator"]["propertyName"]
+        prop: str = self.schemas[schema_name]["discriminator"]["propertyName"]
+        return prop
 
     def variants(self, schema_name: str) -> dict[str, str]:
         """Discriminator value -> variant schema name, e.g. {'sora-2': 'SoraCreateRequest', ...}."""
@@ -271,7 +274,8 @@ class Spec:
         return self.schemas[schema_name].get(key, default)
 
     def property_schema(self, schema_name: str, prop: str) -> dict[str, Any]:
-        return self.resolve(self.schemas[schema_name].get("properties", {}).get(prop, {}))
+        schema: dict[str, Any] = self.resolve(self.schemas[schema_name].get("properties", {}).get(prop, {}))
+        return schema
 
     def default_of(self, schema_name: str, prop: str) -> Any:
         return self.property_schema(schema_name, prop).get("default")
@@ -280,7 +284,8 @@ class Spec:
     @cached_property
     def rules(self) -> dict[str, dict[str, Any]]:
         """`components/x-rules`: rule id -> {rule, side, docs, production: {status, ...}, ...}."""
-        return self.document.get("components", {}).get("x-rules", {})
+        rules: dict[str, dict[str, Any]] = self.document.get("components", {}).get("x-rules", {})
+        return rules
 
     def confirmed(self, rule: str | None) -> bool:
         """Production is known to reject what `rule` rejects. A rule the registry does not know
@@ -394,7 +399,7 @@ def _missing(error: ValidationError) -> str | None:
 def _rule_on_path(spec: Spec, schema_name: str, error: ValidationError) -> str | None:
     """The nearest `x-rule` on the property schemas along the error's path."""
     node = spec.schemas.get(schema_name, {})
-    rule = node.get("x-rule")
+    rule: str | None = node.get("x-rule")
     for part in error.absolute_path:
         if isinstance(part, str):
             node = spec.resolve(node.get("properties", {}).get(part, {}))
@@ -416,14 +421,17 @@ def _describe(spec: Spec, error: ValidationError) -> str:
     if kw == "const":
         return f"must be {schema.get('const')!r}"
     if kw == "pattern" and schema.get("description"):
-        return schema["description"]
+        pattern_text: str = schema["description"]
+        return pattern_text
     if kw in ("anyOf", "oneOf") and schema.get("description"):
-        return schema["description"]
+        branches_text: str = schema["description"]
+        return branches_text
     if kw == "maxLength":
         return f"longer than {schema.get('maxLength')} characters"
     if kw == "format":
         return f"not a valid {schema.get('format')} (must decode to a JPEG, PNG or WebP image)"
-    return error.message
+    message: str = error.message  # jsonschema is checked without its types (see pyproject.toml)
+    return message
 
 
 _SPECS: dict[str, Spec] = {}

@@ -9,7 +9,7 @@ every rule of the spec is enforced (the first one broken is the 400), as the doc
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from .bodies import read_body, summarize
 from .endpoint import Call
@@ -21,7 +21,7 @@ RULE_MODES = ("production", "documents")
 _WARNING_LIMIT = 2000  # characters of X-Mock-Warning; the rule ids are in X-Mock-Unconfirmed-Rules anyway
 
 
-def _raise(v: Violation) -> None:
+def _raise(v: Violation) -> NoReturn:
     raise ApiError(400, v.message, param=v.param, code=v.code, rule=v.rule)
 
 
@@ -84,6 +84,7 @@ def _variant(spec: Spec, schema_name: str, kind: str, value: Any) -> tuple[str, 
         chosen, problem = spec.variant_for(schema_name, value)
         if problem is not None:
             _raise(problem)
+        assert chosen is not None  # variant_for names a variant whenever it finds no violation
         variant = chosen
     if kind == "form":
         value = coerce(spec, spec.schemas[variant], value)

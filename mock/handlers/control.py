@@ -6,6 +6,8 @@ the one error writer (errors.py) in the control plane's shape."""
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -16,23 +18,28 @@ from ..faults import Fault, describe
 from ..lifecycle import advance, refresh
 from ..params import query
 from ..spec import SPEC_NAMES, get_spec, load_document
+from ..state import MockState
+from ..store import Job
 
 OK = {"ok": True}
 
+#: A control handler: the request and the server's state, before `control` catches its ApiError.
+ControlHandler = Callable[[Request, MockState], Awaitable[Response]]
 
-async def _json(request: Request, schema: str, required: bool = True) -> dict:
+
+async def _json(request: Request, schema: str, required: bool = True) -> dict[str, Any]:
     """The body, checked against `components/schemas/<schema>` of control-plane.yaml."""
     raw = await read_raw(request, 64 * 1024)
     if not raw.strip() and not required:
         return {}
-    body = parse_json(raw)
+    body: dict[str, Any] = parse_json(raw)  # the schema checked below requires an object
     violation = get_spec("control-plane").check(schema, body)
     if violation is not None:
         raise ApiError(400, violation.message, param=violation.param)
     return body
 
 
-def control(handler):
+def control(handler: ControlHandler) -> Callable[[Request], Awaitable[Response]]:
     async def route(request: Request) -> Response:
         try:
             return await handler(request, request.app.state.mock)
@@ -44,7 +51,7 @@ def control(handler):
 
 
 @control
-async def health(request: Request, mock) -> Response:
+async def health(request: Request, mock: MockState) -> Response:
     return JSONResponse(
         {
             "status": "ok",
@@ -56,13 +63,13 @@ async def health(request: Request, mock) -> Response:
 
 
 @control
-async def reset(request: Request, mock) -> Response:
+async def reset(request: Request, mock: MockState) -> Response:
     mock.reset()
     return JSONResponse(OK)
 
 
 @control
-async def seed(request: Request, mock) -> Response:
+async def seed(request: Request, mock: MockState) -> Response:
     body = await _json(request, "SeedRequest")
     value = None if body["seed"] is None else int(body["seed"])
     mock.ids.reseed(value)
@@ -70,13 +77,13 @@ async def seed(request: Request, mock) -> Response:
 
 
 @control
-async def advance_clock(request: Request, mock) -> Response:
+async def advance_clock(request: Request, mock: MockState) -> Response:
     body = await _json(request, "ClockAdvance")
     now = mock.advance_clock(float(body["seconds"]))
     return JSONResponse({"ok": True, "clock": now})
 
 
-def _find(mock, job_id: str):
+def _find(mock: MockState, job_id: str) -> Job:
     job = mock.store.get_any(job_id)
     if job is None:
         raise ApiError(404, "no job with that id", param="job_id")
@@ -84,7 +91,7 @@ def _find(mock, job_id: str):
 
 
 @control
-async def inspect_job(request: Request, mock) -> Response:
+async def inspect_job(request: Request, mock: MockState) -> Response:
     job = _find(mock, request.path_params["job_id"])
     refresh(job, mock.clock.now())
     data = job.to_dict()
@@ -93,7 +100,7 @@ async def inspect_job(request: Request, mock) -> Response:
 
 
 @control
-async def advance_job(request: Request, mock) -> Response:
+async def advance_job(request: Request, mock: MockState) -> Response:
     job = _find(mock, request.path_params["job_id"])
     body = await _json(request, "JobAdvance", required=False)
     to = body.get("to")
@@ -108,7 +115,7 @@ async def advance_job(request: Request, mock) -> Response:
 
 
 @control
-async def add_fault(request: Request, mock) -> Response:
+async def add_fault(request: Request, mock: MockState) -> Response:
     body = await _json(request, "FaultRequest")
     name = body.get("fault", str(body.get("status", "")))
     kind = mock.fault_kinds.get(name)
@@ -128,20 +135,20 @@ async def add_fault(request: Request, mock) -> Response:
 
 
 @control
-async def clear_faults(request: Request, mock) -> Response:
+async def clear_faults(request: Request, mock: MockState) -> Response:
     mock.faults.clear()
     return JSONResponse(OK)
 
 
 @control
-async def journal(request: Request, mock) -> Response:
+async def journal(request: Request, mock: MockState) -> Response:
     params = query("control-plane", "/__mock/journal", "get", request)
     entries = mock.journal.entries(params.get("method"), params.get("path_prefix"), params["limit"])
     return JSONResponse({"data": entries})
 
 
 @control
-async def clear_journal(request: Request, mock) -> Response:
+async def clear_journal(request: Request, mock: MockState) -> Response:
     mock.journal.clear()
     return JSONResponse(OK)
 
@@ -150,7 +157,7 @@ _SPEC_JSON: dict[str, bytes] = {}
 
 
 @control
-async def serve_spec(request: Request, mock) -> Response:
+async def serve_spec(request: Request, mock: MockState) -> Response:
     name = request.path_params["name"].removesuffix(".json")
     if name not in SPEC_NAMES:
         raise ApiError(404, f"no spec {name!r}; one of {', '.join(SPEC_NAMES)}", param="name")
