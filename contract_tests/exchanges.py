@@ -12,14 +12,9 @@ from .api import SEQUENCE, _short, excerpt, operation_of
 CURRENT: dict[str, list | None] = {"exchanges": None}
 
 
-@schemathesis.hook
-def after_call(context, case, response):
-    """Every call Schemathesis makes, recorded as the suite's own (attributed by the request)."""
-    if CURRENT["exchanges"] is None:
-        return
-    headers = {k.lower() for k in (getattr(response.request, "headers", None) or {})}
-    body = case.body if not isinstance(case.body, bytes) else excerpt(case.body, case.media_type or "")
-    CURRENT["exchanges"].append(
+def _record(case, body, *, authorization_sent, status, response, error) -> None:
+    """One Schemathesis call as the suite's exchange, attributed by the request itself."""
+    CURRENT["exchanges"].append(  # the hooks return early when it is None
         {
             "seq": next(SEQUENCE),
             "operation": case.operation.definition.raw.get("operationId")
@@ -27,20 +22,31 @@ def after_call(context, case, response):
             "method": case.method.upper(),
             "path": case.formatted_path,
             "model": body.get("model") if isinstance(body, dict) else None,
-            "authorization_sent": "authorization" in headers,
+            "authorization_sent": authorization_sent,
             "request": _short(body) if body is not None else None,
-            "status": response.status_code,
-            "response": _short(
-                excerpt(
-                    response.content or b"",
-                    response.headers.get("content-type", [""])[0]
-                    if isinstance(response.headers.get("content-type"), list)
-                    else response.headers.get("content-type", ""),
-                )
-            ),
-            "error": None,
+            "status": status,
+            "response": response,
+            "error": error,
             "attempts": 1,
         }
+    )
+
+
+@schemathesis.hook
+def after_call(context, case, response):
+    """Every call Schemathesis makes, recorded as the suite's own (attributed by the request)."""
+    if CURRENT["exchanges"] is None:
+        return
+    headers = {k.lower() for k in (getattr(response.request, "headers", None) or {})}
+    body = case.body if not isinstance(case.body, bytes) else excerpt(case.body, case.media_type or "")
+    ctype = response.headers.get("content-type", "")
+    _record(
+        case,
+        body,
+        authorization_sent="authorization" in headers,
+        status=response.status_code,
+        response=_short(excerpt(response.content or b"", ctype[0] if isinstance(ctype, list) else ctype)),
+        error=None,
     )
 
 
@@ -49,19 +55,11 @@ def after_network_error(context, case, request):
     if CURRENT["exchanges"] is None:
         return
     body = case.body if not isinstance(case.body, bytes) else None
-    CURRENT["exchanges"].append(
-        {
-            "seq": next(SEQUENCE),
-            "operation": case.operation.definition.raw.get("operationId")
-            or operation_of(case.method, case.formatted_path),
-            "method": case.method.upper(),
-            "path": case.formatted_path,
-            "model": body.get("model") if isinstance(body, dict) else None,
-            "authorization_sent": "Authorization" in request.headers,
-            "request": _short(body),
-            "status": None,
-            "response": None,
-            "error": "network error (no answer)",
-            "attempts": 1,
-        }
+    _record(
+        case,
+        body,
+        authorization_sent="Authorization" in request.headers,
+        status=None,
+        response=None,
+        error="network error (no answer)",
     )
