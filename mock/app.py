@@ -22,8 +22,10 @@ from starlette.types import Receive, Scope, Send
 
 from . import ids
 from .config import MockConfig
+from .endpoint import HEADER_MAP
 from .errors import ApiError, error_response
 from .handlers import apimart, control, metadata, videos
+from .journal import HEADER_BYTES, header_bytes
 from .state import MockState
 
 log = logging.getLogger("aihubmix_mock")
@@ -47,7 +49,7 @@ def _error(
     dialect = _dialect(scope.get("path", ""))
     request_id = None
     if dialect != "control":
-        request_id = ids.request_id(scope["app"].state.mock.clock.now(), dialect)
+        request_id = ids.request_id(scope["app"].mock.clock.now(), dialect)
     return error_response(ApiError(status, message, code=code, headers=headers), dialect, request_id)
 
 
@@ -152,7 +154,8 @@ class Guard:
                 "headers_too_large",
                 {"Connection": "close"},
             )
-        size = sum(len(name) + len(value) for name, value in headers)
+        size = header_bytes(headers)
+        scope[HEADER_BYTES] = size  # the journal's size estimate reuses it
         if size > self.max_header_bytes:
             return _error(
                 scope,
@@ -165,7 +168,8 @@ class Guard:
         if self.hosts is None and not path.startswith("/__mock"):
             return None
         if not path.startswith("/__mock"):  # the hot path: only the Host matters
-            host = next((value for name, value in headers if name == b"host"), b"")
+            by_name = scope[HEADER_MAP] = dict(headers)  # the endpoint's look-ups reuse it
+            host = by_name.get(b"host", b"")
             if host in self.seen:
                 return None
             assert self.hosts is not None  # None returned above for every path but /__mock
@@ -226,7 +230,7 @@ class MockApp:
 
     def __init__(self, config: MockConfig) -> None:
         self.state = State()
-        self.state.mock = MockState(config)
+        self.state.mock = self.mock = MockState(config)  # `mock` saves the hot path State's __getattr__
         self.guard = Guard(config)
         self.router = Router(routes=ROUTES, default=_not_found, redirect_slashes=False)
 

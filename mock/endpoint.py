@@ -27,6 +27,10 @@ from .state import MockState
 
 log = logging.getLogger("aihubmix_mock")
 
+#: The request headers as a dict (lower-case bytes names), when a guard in front has built it
+#: already (app.Guard does): one dict per request, whoever looks first.
+HEADER_MAP = "aihubmix_mock.headers"
+
 
 @dataclass(slots=True)
 class Call:
@@ -40,6 +44,9 @@ class Call:
     directives: Directives = NONE
     request_id: str = ""
     journal_body: Any = field(default=None)
+    #: The mock's clock when the request arrived: one reading serves the id, the handler and the
+    #: journal (the clock is read on every request; the poll path is benchmarked).
+    now: float = 0.0
 
     def header(self, name: bytes) -> str | None:
         value = self.headers.get(name)
@@ -116,20 +123,24 @@ def endpoint(dialect: str) -> Callable[[Handler], Callable[[Request], Awaitable[
 
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def route(request: Request) -> Response:
-            mock: MockState = request.app.state.mock
             scope = request.scope
-            headers = dict(scope["headers"])  # ASGI servers lower-case the names; one dict, many look-ups
-            request_id = ids.request_id(mock.clock.now(), dialect)
+            mock: MockState = scope["app"].mock
+            headers = scope.get(HEADER_MAP)
+            if headers is None:  # ASGI servers lower-case the names; one dict, many look-ups
+                headers = dict(scope["headers"])
+            now = mock.clock.now()
+            request_id = ids.request_id(now, dialect)
             call = None
             key = None
             try:
                 directives = Directives.parse(headers, mock.policy, mock.fault_kinds)
                 auth = headers.get(b"authorization")
                 key = mock.keys(auth.decode("latin-1") if auth is not None else None)
-                call = Call(request, mock, key, owner_of(key), headers, directives, request_id)
-                fault = await _fault(call)
-                if fault is not None:
-                    raise fault
+                call = Call(request, mock, key, owner_of(key), headers, directives, request_id, now=now)
+                if directives.fault is not None or mock.faults.queue:
+                    fault = await _fault(call)
+                    if fault is not None:
+                        raise fault
                 response = await handler(call)
                 # raw_headers directly: Starlette's MutableHeaders costs more than the header itself
                 response.raw_headers.append((id_header, request_id.encode("latin-1")))
@@ -140,9 +151,7 @@ def endpoint(dialect: str) -> Callable[[Handler], Callable[[Request], Awaitable[
                 response = error_response(
                     ApiError(500, "internal error in the mock (a bug: please report it)"), dialect, request_id
                 )
-            mock.journal.record(
-                mock.clock.now(), scope, key, call.journal_body if call else None, response.status_code
-            )
+            mock.journal.record(now, scope, key, call.journal_body if call else None, response.status_code)
             return response
 
         route.__name__ = handler.__name__

@@ -83,22 +83,22 @@ class Fault:
 
 class Faults:
     def __init__(self) -> None:
-        self._queue: list[Fault] = []
+        self.queue: list[Fault] = []  # in the order they were queued
 
     def add(self, fault: Fault) -> None:
-        self._queue.append(fault)
+        self.queue.append(fault)
 
     def clear(self) -> None:
-        self._queue.clear()
+        self.queue.clear()
 
     def take(self, method: str, path: str) -> Fault | None:
-        if not self._queue:
+        if not self.queue:
             return None
-        for fault in self._queue:
+        for fault in self.queue:
             if fault.matches(method, path):
                 fault.count -= 1
                 if fault.count <= 0:
-                    self._queue.remove(fault)
+                    self.queue.remove(fault)
                 return fault
         return None
 

@@ -63,31 +63,32 @@ def _actual_time(job: Job, base_url: str) -> Any:
     return max(0, int(job.completed_at - job.created_at))
 
 
-#: Where each member's value comes from, by the member's name in the response schemas.
-VIDEO_FIELDS: dict[str, Getter] = {
-    "id": lambda job, _: job.id,
-    "model": lambda job, _: job.model,
-    "status": lambda job, _: job.status,
-    "progress": lambda job, _: job.progress,
+#: Where each member's value comes from, by the member's name in the response schemas: the name of
+#: a `Job` attribute, or a function of the job and the base URL.
+VIDEO_FIELDS: dict[str, Getter | str] = {
+    "id": "id",
+    "model": "model",
+    "status": "status",
+    "progress": "progress",
     "created_at": lambda job, _: _ts(job.created_at),
     "created": lambda job, _: _ts(job.created_at),
     "completed_at": lambda job, _: _ts(job.completed_at),
     "expires_at": lambda job, _: _ts(job.expires_at),
-    "prompt": lambda job, _: job.prompt,
-    "size": lambda job, _: job.size,
-    "seconds": lambda job, _: job.seconds,
-    "duration": lambda job, _: job.duration,
-    "width": lambda job, _: job.width,
-    "height": lambda job, _: job.height,
+    "prompt": "prompt",
+    "size": "size",
+    "seconds": "seconds",
+    "duration": "duration",
+    "width": "width",
+    "height": "height",
     "url": _url,
-    "remixed_from_video_id": lambda job, _: job.remixed_from,
+    "remixed_from_video_id": "remixed_from",
     "error": lambda job, _: job_error(job),
 }
 
-TASK_FIELDS: dict[str, Getter] = {
-    "id": lambda job, _: job.id,
+TASK_FIELDS: dict[str, Getter | str] = {
+    "id": "id",
     "status": lambda job, _: APIMART_STATUS[job.status],
-    "progress": lambda job, _: job.progress,
+    "progress": "progress",
     "created": lambda job, _: _ts(job.created_at),
     # How long a job takes under the time policy; other policies cannot say.
     "estimated_time": lambda job, _: int(job.policy_arg) if job.policy == "time" else 0,
@@ -100,41 +101,52 @@ TASK_FIELDS: dict[str, Getter] = {
 }
 
 
-def _constant(value: Any) -> Getter:
-    return lambda job, base_url: value
+_JOB_ATTRIBUTES = frozenset(Job.__dataclass_fields__)
 
 
 class ResponseShape:
-    """One response schema's members, each with where its value comes from."""
+    """One response schema's members, each with where its value comes from, compiled once into a
+    single function that returns the dict (as `dataclasses` compiles `__init__`): a poll builds its
+    body in one call, with no loop and no call per plain attribute (bench/NOTES.md)."""
 
-    def __init__(self, spec: Spec, shape: str, getters: dict[str, Getter], may_omit: bool = False) -> None:
+    def __init__(
+        self, spec: Spec, shape: str, getters: dict[str, Getter | str], may_omit: bool = False
+    ) -> None:
         shapes = spec.document["components"].get("x-response-shapes", {})
         if shape not in shapes:
             raise LookupError(f"{spec.name}: components/x-response-shapes has no {shape!r}")
         schema = spec.resolve(shapes[shape])
-        self.fields: list[tuple[str, Getter]] = []
-        for name, node in schema.get("properties", {}).items():
+        self.names = list(schema.get("properties", {}))
+        namespace: dict[str, Any] = {}
+        members: list[str] = []
+        for index, (name, node) in enumerate(schema.get("properties", {}).items()):
             member = spec.resolve(node)
+            source = member["const"] if "const" in member else getters.get(name, _MISSING)
             if "const" in member:
-                self.fields.append((name, _constant(member["const"])))
-            elif name in getters:
-                self.fields.append((name, getters[name]))
+                namespace[f"c{index}"] = source
+                members.append(f"{name!r}: c{index}")
+            elif isinstance(source, str):
+                if source not in _JOB_ATTRIBUTES:
+                    raise LookupError(f"shapes.py: {name!r} reads Job.{source}, which Job does not have")
+                members.append(f"{name!r}: job.{source}")
+            elif source is not _MISSING:
+                namespace[f"g{index}"] = source
+                members.append(f"{name!r}: g{index}(job, base_url)")
             else:
                 raise LookupError(
                     f"{spec.name}: the {shape!r} response has a member {name!r} that the mock "
                     f"cannot fill: say where its value comes from in shapes.py"
                 )
-        self.may_omit = may_omit  # whether a getter may answer OMIT (a slower loop)
+        self.may_omit = may_omit  # whether a getter may answer OMIT
+        body = "{" + ", ".join(members) + "}"
+        if may_omit:
+            namespace["OMIT"] = OMIT
+            body = f"{{k: v for k, v in {body}.items() if v is not OMIT}}"
+        exec(f"def build(job, base_url):\n    return {body}\n", namespace)  # noqa: S102 (our own names)
+        self.build: Callable[[Job, str], dict[str, Any]] = namespace["build"]
 
-    def build(self, job: Job, base_url: str) -> dict[str, Any]:
-        if not self.may_omit:
-            return {name: get(job, base_url) for name, get in self.fields}
-        out: dict[str, Any] = {}
-        for name, get in self.fields:
-            value = get(job, base_url)
-            if value is not OMIT:
-                out[name] = value
-        return out
+
+_MISSING: Any = object()
 
 
 _SHAPES: dict[tuple[str, str], ResponseShape] = {}

@@ -34,7 +34,7 @@ async def get_task(call: Call) -> Response:
     job = call.mock.store.get(call.owner, call.path("task_id"), what="task")
     if job.dialect != DIALECT:
         raise ApiError(404, "No task found with that id", code="not_found", param="task_id")
-    refresh(job, call.mock.clock.now(), poll=True)
+    refresh(job, call.now, poll=True)
     call.mock.store.save(job)
     return FastJSONResponse({"code": 200, "data": apimart_task(job, call.base_url)})
 

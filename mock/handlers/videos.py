@@ -41,7 +41,7 @@ async def create_video(call: Call) -> Response:
 @endpoint(DIALECT)
 async def retrieve_video(call: Call) -> Response:
     job = _job(call)
-    now = call.mock.clock.now()
+    now = call.now
     refresh(job, now, poll=True)
     call.mock.store.save(job)
     return FastJSONResponse(
@@ -58,7 +58,7 @@ async def list_videos(call: Call) -> Response:
         )
     except ApiError:
         raise ApiError(404, "after: no video with this id", param="after", code="not_found") from None
-    now = call.mock.clock.now()
+    now = call.now
     for job in page:
         refresh(job, now)
     data = [video_object(job, call.base_url) for job in page]
@@ -105,7 +105,7 @@ async def download_content(call: Call) -> Response:
 async def remix_video(call: Call) -> Response:
     source = _job(call)
     _, body = await validated_body(call, call.mock.aihubmix, "RemixVideoRequest")
-    now = call.mock.clock.now()
+    now = call.now
     refresh(source, now)
     if call.mock.aihubmix.extension(source.variant, "x-remix") != "supported":
         raise ApiError(
