@@ -32,6 +32,24 @@ class KeyCheck:
 
     def __init__(self, keys: list[str] | None = None) -> None:
         self._keys = [k.encode() for k in keys] if keys else None
+        #: Authorization values already accepted -> (key, owner): a poll loop sends the same one
+        #: every time. Bounded; a value is added only once it passed every check below, so a
+        #: cache hit tells a caller nothing it did not send itself.
+        self._accepted: dict[bytes, tuple[str, str]] = {}
+
+    def caller(self, header: bytes | None) -> tuple[str, str]:
+        """(key, owner) from the raw `Authorization` header value, or a 401."""
+        if header is not None:
+            found = self._accepted.get(header)
+            if found is not None:
+                return found
+        key = self(None if header is None else header.decode("latin-1"))
+        if header is not None:
+            if len(self._accepted) >= 4096:
+                self._accepted.clear()
+            self._accepted[header] = (key, owner_of(key))
+            return self._accepted[header]
+        return key, owner_of(key)
 
     def __call__(self, header: str | None) -> str:
         """The caller's key from an `Authorization` header value, or a 401."""

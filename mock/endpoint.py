@@ -18,7 +18,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from . import ids
-from .auth import owner_of
 from .bodies import read_raw
 from .directives import NONE, Directives
 from .errors import REQUEST_ID_HEADER, ApiError, error_response
@@ -56,17 +55,33 @@ class Call:
     def base_url(self) -> str:
         """scheme://host[:port][root_path], from the scope (Starlette's URL objects cost more)."""
         scope = self.request.scope
-        host = self.headers.get(b"host")
-        if host:
-            netloc = host.decode("latin-1")
-        else:
-            server = scope.get("server") or ("localhost", 80)
-            netloc = f"{server[0]}:{server[1]}"
-        return f"{scope.get('scheme', 'http')}://{netloc}{scope.get('root_path', '')}"
+        # the Host header, or the server's address where there is none
+        place = (
+            scope.get("scheme", "http"),
+            self.headers.get(b"host") or scope.get("server"),
+            scope.get("root_path", ""),
+        )
+        found = _BASE_URLS.get(place)
+        if found is None:
+            scheme, host, root = place
+            if isinstance(host, bytes):
+                netloc = host.decode("latin-1")
+            else:
+                server = host or ("localhost", 80)
+                netloc = f"{server[0]}:{server[1]}"
+            found = f"{scheme}://{netloc}{root}"
+            if len(_BASE_URLS) >= 256:
+                _BASE_URLS.clear()
+            _BASE_URLS[place] = found
+        return found
 
     def path(self, name: str) -> str:
-        value: str = self.request.path_params[name]  # Starlette types path_params as dict[str, Any]
+        value: str = self.request.scope["path_params"][name]  # Starlette types them as dict[str, Any]
         return value
+
+
+#: Base URLs by (scheme, Host, root path): the few a server sees, each built once.
+_BASE_URLS: dict[tuple[str, Any, str], str] = {}
 
 
 Handler = Callable[[Call], Awaitable[Response]]
@@ -134,9 +149,8 @@ def endpoint(dialect: str) -> Callable[[Handler], Callable[[Request], Awaitable[
             key = None
             try:
                 directives = Directives.parse(headers, mock.policy, mock.fault_kinds)
-                auth = headers.get(b"authorization")
-                key = mock.keys(auth.decode("latin-1") if auth is not None else None)
-                call = Call(request, mock, key, owner_of(key), headers, directives, request_id, now=now)
+                key, owner = mock.keys.caller(headers.get(b"authorization"))
+                call = Call(request, mock, key, owner, headers, directives, request_id, now=now)
                 if directives.fault is not None or mock.faults.queue:
                     fault = await _fault(call)
                     if fault is not None:

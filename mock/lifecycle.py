@@ -104,6 +104,15 @@ def advance(job: Job, now: float, to: str | None = None, error: str | None = Non
     finish(job, now)
 
 
+def poll(job: Job, now: float) -> int:
+    """A status poll: brings the job up to `now`, counting the poll, and returns the
+    `openai-poll-after-ms` hint. A finished job costs one check (the poll path is benchmarked)."""
+    if job.status in TERMINAL:
+        return 0
+    refresh(job, now, poll=True)
+    return poll_after_ms(job, now)
+
+
 def poll_after_ms(job: Job, now: float) -> int:
     """The `openai-poll-after-ms` hint: when the next poll can see a change."""
     if job.status in TERMINAL:

@@ -11,7 +11,7 @@ from ..endpoint import Call, endpoint
 from ..errors import ApiError, not_found
 from ..jobs import new_job, request_outcome, request_policy
 from ..jsonresponse import FastJSONResponse
-from ..lifecycle import poll_after_ms, refresh
+from ..lifecycle import TERMINAL, poll, refresh
 from ..media import TYPES
 from ..params import query
 from ..ranges import serve_bytes
@@ -41,12 +41,11 @@ async def create_video(call: Call) -> Response:
 @endpoint(DIALECT)
 async def retrieve_video(call: Call) -> Response:
     job = _job(call)
-    now = call.now
-    refresh(job, now, poll=True)
-    call.mock.store.save(job)
-    return FastJSONResponse(
-        video_object(job, call.base_url), headers={"openai-poll-after-ms": str(poll_after_ms(job, now))}
-    )
+    moving = job.status not in TERMINAL
+    after = poll(job, call.now)
+    if moving:  # a finished job does not change: nothing to write to the state file
+        call.mock.store.save(job)
+    return FastJSONResponse(video_object(job, call.base_url), headers={"openai-poll-after-ms": str(after)})
 
 
 @endpoint(DIALECT)
