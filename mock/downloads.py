@@ -8,9 +8,8 @@ from .state import MockState
 from .store import Job
 
 
-async def media_of(mock: MockState, job: Job, kind: str, what: str = "video") -> bytes:
+async def media_of(mock: MockState, job: Job, kind: str, now: float, what: str = "video") -> bytes:
     """A job's media: 409 until it is completed, 404 once its download has expired."""
-    now = mock.clock.now()
     refresh(job, now)
     if job.status == "failed":
         raise ApiError(
@@ -28,4 +27,7 @@ async def media_of(mock: MockState, job: Job, kind: str, what: str = "video") ->
         )
     if job.expires_at is not None and job.expires_at <= now:
         raise ApiError(404, "the download has expired", code="expired", param=f"{what}_id")
+    data = mock.media.cached(kind, job.width, job.height, job.duration, job.audio)
+    if data is not None:  # the common case, without a second coroutine
+        return data
     return await mock.media.get(kind, job.width, job.height, job.duration, job.audio)

@@ -7,6 +7,7 @@ import re
 from starlette.responses import Response
 
 from .errors import ApiError
+from .jsonresponse import BytesResponse
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -41,9 +42,11 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
 
 def serve_bytes(data: bytes, media_type: str, range_header: str | None) -> Response:
     span = byte_range(range_header, len(data))
-    headers = {"Accept-Ranges": "bytes"}
     if span is None:
-        return Response(data, media_type=media_type, headers=headers)
+        return BytesResponse(data, media_type, [_ACCEPT_RANGES])
     start, end = span
-    headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
-    return Response(data[start : end + 1], status_code=206, media_type=media_type, headers=headers)
+    content_range = (b"content-range", f"bytes {start}-{end}/{len(data)}".encode())
+    return BytesResponse(data[start : end + 1], media_type, [_ACCEPT_RANGES, content_range], status_code=206)
+
+
+_ACCEPT_RANGES = (b"accept-ranges", b"bytes")

@@ -46,7 +46,7 @@ async def task_file(request: Request) -> Response:
     try:
         if job is None or job.dialect != DIALECT:
             raise ApiError(404, "No such file", code="not_found", param="task_id")
-        data = await media_of(mock, job, "video", what="task")
+        data = await media_of(mock, job, "video", mock.clock.now(), what="task")
         return serve_bytes(data, "video/mp4", request.headers.get("range"))
     except ApiError as exc:
         return exc.response(DIALECT)

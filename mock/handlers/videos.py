@@ -96,7 +96,7 @@ async def download_content(call: Call) -> Response:
         if call.request.scope["query_string"]
         else "video"
     )
-    data = await media_of(call.mock, job, kind)
+    data = await media_of(call.mock, job, kind, call.now)
     return serve_bytes(data, TYPES[kind], call.header(b"range"))
 
 
