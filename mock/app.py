@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.datastructures import State
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -79,6 +80,17 @@ class Dispatch:
         await response(scope, receive, send)
 
 
+class SegmentConvertor(StringConvertor):
+    """A path segment, like Starlette's `str`, but matched possessively (`[^/]++`, Python 3.11):
+    a path that does not fit the route fails at once instead of backtracking through the whole
+    id (a download's path was tried against the poll route first, and paid for it)."""
+
+    regex = "[^/]++"
+
+
+register_url_convertor("segment", SegmentConvertor())
+
+
 def _route(path: str, **handlers: Endpoint) -> Route:
     # methods=None: every method reaches Dispatch, which answers 405 itself (even for QUERY & co.)
     return Route(path, Dispatch(handlers), methods=None)
@@ -88,11 +100,11 @@ ROUTES = [
     # Most used first: the router tries them in order. /v1/videos/generations (APIMart) must come
     # before /v1/videos/{video_id}, or it would be read as a video id.
     _route("/v1/videos/generations", post=apimart.create_generation),
-    _route("/v1/videos/{video_id}", get=videos.retrieve_video, delete=videos.delete_video),
-    _route("/v1/videos/{video_id}/content", get=videos.download_content),
+    _route("/v1/videos/{video_id:segment}", get=videos.retrieve_video, delete=videos.delete_video),
+    _route("/v1/videos/{video_id:segment}/content", get=videos.download_content),
     _route("/v1/videos", post=videos.create_video, get=videos.list_videos),
-    _route("/v1/videos/{video_id}/remix", post=videos.remix_video),
-    _route("/v1/tasks/{task_id}", get=apimart.get_task),
+    _route("/v1/videos/{video_id:segment}/remix", post=videos.remix_video),
+    _route("/v1/tasks/{task_id:segment}", get=apimart.get_task),
     _route("/apimart/files/{task_id}.mp4", get=apimart.task_file),
     # the vendor's free metadata, derived from the spec (openapi/metadata.yaml): no key
     _route("/api/v1/models", get=metadata.list_models),
@@ -102,8 +114,8 @@ ROUTES = [
     _route("/__mock/reset", post=control.reset),
     _route("/__mock/clock/advance", post=control.advance_clock),
     _route("/__mock/seed", post=control.seed),
-    _route("/__mock/jobs/{job_id}", get=control.inspect_job),
-    _route("/__mock/jobs/{job_id}/advance", post=control.advance_job),
+    _route("/__mock/jobs/{job_id:segment}", get=control.inspect_job),
+    _route("/__mock/jobs/{job_id:segment}/advance", post=control.advance_job),
     _route("/__mock/faults", post=control.add_fault, delete=control.clear_faults),
     _route("/__mock/journal", get=control.journal, delete=control.clear_journal),
     _route("/__mock/openapi/{name}", get=control.serve_spec),
