@@ -91,6 +91,16 @@ class Server:
         self.proc.stderr.close()
 
 
+def startup(cmd: list[str], health: str, env: dict | None = None, starts: int = 5) -> list[float]:
+    """Seconds from exec to the first 200, over several starts: one start is a noisy sample."""
+    times = []
+    for _ in range(starts):
+        server = Server(cmd, health, env)
+        times.append(server.startup)
+        server.stop()
+    return times
+
+
 # ------------------------------------------------------------------------------------ load
 def lua_string(data: bytes) -> str:
     return (
@@ -268,6 +278,14 @@ def measure(seconds: float, connections: int, jobs: int, rounds: int) -> dict:
         [("input_reference", ("ref.png", PNG, "image/png"))],
     )
 
+    # -- start-up: the mock with its default settings, and the baseline, several starts each
+    port = free_port()
+    mock_starts = startup([MOCK, "serve", "--port", str(port)], f"http://127.0.0.1:{port}/__mock/health")
+    base_starts = startup(
+        [UVICORN, "bench.baseline_app:app", "--port", str(port), "--log-level", "warning", "--no-access-log"],
+        f"http://127.0.0.1:{port}/health",
+    )
+
     # -- the three servers, all up at once, all pinned to the same core (idle when not under load)
     port = free_port()
     mock = Server(
@@ -306,7 +324,8 @@ def measure(seconds: float, connections: int, jobs: int, rounds: int) -> dict:
     second_s = time.perf_counter() - start
     renders_before = client.get("/__mock/health").json()["media_renders"]
     results["mock"] = {
-        "startup_s": mock.startup,
+        "startup_s": statistics.median(mock_starts),
+        "startup_runs": mock_starts,
         "rss_idle": rss_idle,
         "content_bytes": len(first.content),
         "first_download_s": first_s,
@@ -322,7 +341,11 @@ def measure(seconds: float, connections: int, jobs: int, rounds: int) -> dict:
         env={"BASELINE_CONTENT": content_file.name},
     )
     base_url = f"http://127.0.0.1:{port}"
-    results["baseline"] = {"startup_s": base.startup, "rss_idle": base.rss}
+    results["baseline"] = {
+        "startup_s": statistics.median(base_starts),
+        "startup_runs": base_starts,
+        "rss_idle": base.rss,
+    }
     # The mock with its default settings (nothing but the port): as `make mock` users run it.
     port = free_port()
     defaults = Server([MOCK, "serve", "--port", str(port)], f"http://127.0.0.1:{port}/__mock/health")
@@ -488,7 +511,8 @@ def report(r: dict) -> str:
         "",
         "| figure | value | target | met |",
         "|---|---|---|---|",
-        f"| start-up to first 200 | {m['startup_s']:.3f} s | <= 0.5 s | {ok(m['startup_s'] <= 0.5)} |",
+        f"| start-up to first 200 (median of {len(m.get('startup_runs', [0]))} starts) | {m['startup_s']:.3f} s "
+        f"| <= 0.5 s | {ok(m['startup_s'] <= 0.5)} |",
         f"| memory per retained job | {m['bytes_per_job']:.0f} B ({m['jobs_retained']} jobs) | <= 2048 B | {ok(m['bytes_per_job'] <= 2048)} |",
         f"| encodes during the content load | {m['renders_during_load']} | 0 | {ok(m['renders_during_load'] == 0)} |",
         "",
