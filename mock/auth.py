@@ -10,6 +10,9 @@ from functools import lru_cache
 from .errors import unauthorized
 
 _TOKEN = re.compile(r"^[\x21-\x7e]{1,512}$")  # visible ASCII, no spaces
+#: The longest Authorization value KeyCheck.caller remembers: "Bearer " and a 512-character key,
+#: with room for stray spaces (longer ones are checked every time, never kept).
+_CACHED_HEADER = 600
 
 
 @lru_cache(maxsize=4096)
@@ -44,7 +47,7 @@ class KeyCheck:
             if found is not None:
                 return found
         key = self(None if header is None else header.decode("latin-1"))
-        if header is not None:
+        if header is not None and len(header) <= _CACHED_HEADER:  # bounded in bytes too
             if len(self._accepted) >= 4096:
                 self._accepted.clear()
             self._accepted[header] = (key, owner_of(key))

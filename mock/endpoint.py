@@ -40,12 +40,12 @@ class Call:
     key: str
     owner: str
     headers: dict[bytes, bytes]
+    #: The mock's clock when the request arrived: one reading serves the id, the handler and the
+    #: journal (the clock is read on every request; the poll path is benchmarked).
+    now: float
     directives: Directives = NONE
     request_id: str = ""
     journal_body: Any = field(default=None)
-    #: The mock's clock when the request arrived: one reading serves the id, the handler and the
-    #: journal (the clock is read on every request; the poll path is benchmarked).
-    now: float = 0.0
 
     def header(self, name: bytes) -> str | None:
         value = self.headers.get(name)
@@ -55,10 +55,12 @@ class Call:
     def base_url(self) -> str:
         """scheme://host[:port][root_path], from the scope (Starlette's URL objects cost more)."""
         scope = self.request.scope
-        # the Host header, or the server's address where there is none
+        # the Host header, or the server's address where there is none (a list in Starlette's
+        # TestClient, a tuple from uvicorn: a tuple either way, to be a key)
+        server = scope.get("server")
         place = (
             scope.get("scheme", "http"),
-            self.headers.get(b"host") or scope.get("server"),
+            self.headers.get(b"host") or (tuple(server) if server else None),
             scope.get("root_path", ""),
         )
         found = _BASE_URLS.get(place)
@@ -150,7 +152,7 @@ def endpoint(dialect: str) -> Callable[[Handler], Callable[[Request], Awaitable[
             try:
                 directives = Directives.parse(headers, mock.policy, mock.fault_kinds)
                 key, owner = mock.keys.caller(headers.get(b"authorization"))
-                call = Call(request, mock, key, owner, headers, directives, request_id, now=now)
+                call = Call(request, mock, key, owner, headers, now, directives, request_id)
                 if directives.fault is not None or mock.faults.queue:
                     fault = await _fault(call)
                     if fault is not None:

@@ -54,7 +54,9 @@ class FastJSONResponse(JSONResponse):
 
 class BytesResponse(Response):
     """A body of bytes with its media type and the caller's headers, raw: the caller's, then
-    content-length and content-type, as Starlette orders them (a download's hot path)."""
+    content-length and content-type, as Starlette orders them (a download's hot path). For the
+    binary media the mock serves: no charset is added, as Starlette would for `text/*`. The list
+    passed in becomes the response's."""
 
     def __init__(
         self, body: bytes, media_type: str, headers: list[tuple[bytes, bytes]], status_code: int = 200

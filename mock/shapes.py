@@ -110,7 +110,6 @@ class ResponseShape:
         if shape not in shapes:
             raise LookupError(f"{spec.name}: components/x-response-shapes has no {shape!r}")
         schema = spec.resolve(shapes[shape])
-        self.names = list(schema.get("properties", {}))
         namespace: dict[str, Any] = dict(globals())
         members: list[str] = []
         for index, (name, node) in enumerate(schema.get("properties", {}).items()):
@@ -128,7 +127,10 @@ class ResponseShape:
         body = "{" + ", ".join(members) + "}"
         if may_omit:
             body = f"{{k: v for k, v in {body}.items() if v is not OMIT}}"
-        exec(f"def build(job, base_url):\n    return {body}\n", namespace)  # noqa: S102 (this module's own text)
+        source = f"def build(job, base_url):\n    return {body}\n"
+        # this module's own text (names through repr, constants through the namespace), under a
+        # file name that tracebacks show
+        exec(compile(source, f"<response shape {spec.name}:{shape}>", "exec"), namespace)  # noqa: S102
         self.build: Callable[[Job, str], dict[str, Any]] = namespace["build"]
 
 

@@ -525,3 +525,29 @@ def test_another_client_is_answered_while_a_hostile_body_is_in_flight(server):
     thread.join(60)
     assert results["hostile"] == 400
     assert slowest < 2.0, f"a poll waited {slowest:.2f} s behind the hostile body"
+
+
+# ------------------------------------------------------------------ caches on the hot path
+def test_a_request_without_a_host_header_gets_its_answer():
+    # The base URL is then the server's address (a list in TestClient's scope, a tuple from
+    # uvicorn); the mock remembers base URLs, and a list is no key.
+    client = TestClient(create_app(job_seconds=0))
+    auth = {"Authorization": "Bearer sk-nohost"}
+    job = client.post("/v1/videos", json={"model": "sora-2", "prompt": "p"}, headers=auth).json()["id"]
+    for host in ("", "testserver"):
+        answer = client.get(f"/v1/videos/{job}", headers={**auth, "Host": host})
+        assert answer.status_code == 200 and answer.json()["id"] == job
+
+
+def test_the_accepted_key_cache_is_bounded_in_count_and_bytes():
+    from aihubmix_mock.auth import KeyCheck
+
+    check = KeyCheck()
+    padded = b"Bearer " + b" " * 20_000 + b"sk-padded"
+    assert check.caller(padded)[0] == "sk-padded" and padded not in check._accepted
+    for i in range(5000):
+        check.caller(b"Bearer sk-%d" % i)
+    assert len(check._accepted) <= 4096
+    with pytest.raises(ApiError):
+        check.caller(b"Bearer bad key")
+    assert b"Bearer bad key" not in check._accepted

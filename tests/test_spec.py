@@ -295,6 +295,32 @@ def test_the_two_validators_agree(variant):
     agree()
 
 
+def _job(shape: str, status: str):
+    from aihubmix_mock.store import Job
+
+    return Job(
+        id="video_1",
+        owner="o",
+        dialect="aihubmix",
+        model="sora-2",
+        variant="v",
+        shape=shape,
+        prompt="p",
+        width=1280,
+        height=720,
+        duration=4,
+        size="1280x720",
+        seconds="4",
+        initial="queued",
+        created_at=1_795_000_000.5,
+        policy="time",
+        policy_arg=5,
+        ttl=3600,
+        status=status,
+        completed_at=1_795_000_005.0 if status == "completed" else None,
+    )
+
+
 def test_every_response_shape_is_a_schema_the_mock_fills():
     """Each `x-response-shape` a variant names has a schema in `x-response-shapes`, and the mock's
     responses have exactly that schema's members (built from it, not restated in Python)."""
@@ -306,7 +332,12 @@ def test_every_response_shape_is_a_schema_the_mock_fills():
         assert named <= set(shapes), f"x-response-shape names without a schema: {named - set(shapes)}"
         for shape in named:
             schema = spec.resolve(shapes[shape])
-            assert response_shape(spec.name, shape).names == list(schema["properties"])
+            for status in ("queued", "in_progress", "completed", "failed"):
+                job = _job(shape, status)
+                body = response_shape(spec.name, shape).build(job, "http://mock")
+                assert list(body) == list(schema["properties"]), (shape, status)
+                assert body["id"] == job.id and body["status"] == status
+                assert body["created_at" if "created_at" in body else "created"] == 1_795_000_000
 
 
 def test_a_response_member_the_mock_cannot_fill_fails_at_start_up():

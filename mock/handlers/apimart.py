@@ -10,7 +10,7 @@ from ..endpoint import Call, endpoint
 from ..errors import ApiError
 from ..jobs import new_job
 from ..jsonresponse import FastJSONResponse
-from ..lifecycle import refresh
+from ..lifecycle import TERMINAL, refresh
 from ..ranges import serve_bytes
 from ..shapes import apimart_task
 from ..validation import gated_body, warning_headers
@@ -34,8 +34,10 @@ async def get_task(call: Call) -> Response:
     job = call.mock.store.get(call.owner, call.path("task_id"), what="task")
     if job.dialect != DIALECT:
         raise ApiError(404, "No task found with that id", code="not_found", param="task_id")
+    moving = job.status not in TERMINAL
     refresh(job, call.now, poll=True)
-    call.mock.store.save(job)
+    if moving:  # a finished task does not change: nothing to write to the state file
+        call.mock.store.save(job)
     return FastJSONResponse({"code": 200, "data": apimart_task(job, call.base_url)})
 
 
