@@ -269,6 +269,9 @@ def measure(seconds: float, connections: int, jobs: int, rounds: int) -> dict:
         if shutil.which("wrk")
         else "python asyncio + httpx (wrk not found)",
         "pinned": shutil.which("taskset") is not None and TWO_CORES,
+        # The Python load generator runs both loads in one event loop, which then sets the pace
+        # of both: the ratios say nothing about the servers.
+        "ratios_valid": shutil.which("wrk") is not None,
     }
     json_body = json.dumps(
         {"model": "sora-2", "prompt": "A paper boat", "seconds": "8", "size": "1280x720"}
@@ -350,8 +353,12 @@ def measure(seconds: float, connections: int, jobs: int, rounds: int) -> dict:
     port = free_port()
     defaults = Server([MOCK, "serve", "--port", str(port)], f"http://127.0.0.1:{port}/__mock/health")
     defaults_url = f"http://127.0.0.1:{port}"
+    # in progress for the whole bench, as the other mock's poll job: a finished job is the
+    # cheapest poll, and a poll loop sees it only once
     defaults_job = httpx.post(
-        f"{defaults_url}/v1/videos", json={"model": "sora-2", "prompt": "p"}, headers={"Authorization": AUTH}
+        f"{defaults_url}/v1/videos",
+        json={"model": "sora-2", "prompt": "p"},
+        headers={"Authorization": AUTH, "X-Mock-Policy": "time=86400"},
     ).json()["id"]
 
     # -- the load. Ratios: the baseline and one mock under the same load at the same time (see
@@ -400,7 +407,10 @@ def measure(seconds: float, connections: int, jobs: int, rounds: int) -> dict:
         for name in (n for n in servers if n != "baseline"):
             for round_ in range(rounds):
                 fresh(name, route)
-                server, baseline = load_many(seconds, [servers[name], servers["baseline"]])
+                if round_ % 2 == 0:  # who starts first alternates
+                    server, baseline = load_many(seconds, [servers[name], servers["baseline"]])
+                else:
+                    baseline, server = load_many(seconds, [servers["baseline"], servers[name]])
                 pairs[name].setdefault(route, []).append({"server": server, "baseline": baseline})
                 print(f"  {route}: {name} and baseline at once, round {round_ + 1}/{rounds}", file=sys.stderr)
         for name, (target, conns, *rest) in servers.items():
@@ -459,6 +469,9 @@ def report(r: dict) -> str:
     def ok(flag):
         return "yes" if flag else "**NO**"
 
+    def met(value: float, target: float) -> str:
+        return ok(value >= target) if r.get("ratios_valid", True) else "n/a (no wrk)"
+
     lines = [
         "# Benchmark results",
         "",
@@ -483,7 +496,7 @@ def report(r: dict) -> str:
         value = ratio("mock", key)
         lines.append(
             f"| {key.replace('_', ' ')} | {value:.2f}x | {spread('mock', key)} | >= {target}x "
-            f"| {ok(value >= target)} |"
+            f"| {met(value, target)} |"
         )
     lines += [
         "",
@@ -502,7 +515,7 @@ def report(r: dict) -> str:
         value = ratio("defaults", key)
         lines.append(
             f"| {key.replace('_', ' ')} | {value:.2f}x | {spread('defaults', key)} | >= {target}x "
-            f"| {ok(value >= target)} | "
+            f"| {met(value, target)} | "
             f"{sum(p['server']['errors'] for p in r['pairs']['defaults'][key]) + d[key]['errors']} |"
         )
     lines += [
@@ -538,11 +551,9 @@ def report(r: dict) -> str:
         f"| start-up to first 200 | {m['startup_s']:.3f} s | {b['startup_s']:.3f} s |",
         f"| resident memory idle | {m['rss_idle'] / 2**20:.1f} MiB | {b['rss_idle'] / 2**20:.1f} MiB |",
         f"| resident memory with {m['jobs_retained']} jobs | {m['rss_with_jobs'] / 2**20:.1f} MiB | - |",
-        f"| polls with {m['jobs_retained']} jobs retained: req/s | {m['polls_full_store']['rps']:.0f} "
-        f"({m['polls_full_store']['rps'] / b['polls']['rps']:.2f}x the baseline) | - |",
+        f"| polls with {m['jobs_retained']} jobs retained: req/s | {m['polls_full_store']['rps']:.0f} | - |",
         f"| content with {m['jobs_retained']} jobs retained: MiB/s | "
-        f"{m['content_full_store']['bytes_per_s'] / 2**20:.1f} "
-        f"({m['content_full_store']['bytes_per_s'] / b['content']['bytes_per_s']:.2f}x the baseline) | - |",
+        f"{m['content_full_store']['bytes_per_s'] / 2**20:.1f} | - |",
         f"| in-process contract suite (make test's) | {r['suite_s']:.1f} s ({r['suite_summary']}) | - |",
     ]
     return "\n".join(lines) + "\n"
