@@ -8,31 +8,13 @@ from hypothesis import strategies as st
 
 from aihubmix_mock.lifecycle import Policy, advance, poll_after_ms, refresh
 from aihubmix_mock.store import Job
+from tests.factories import make_job
 
 ORDER = {"queued": 0, "in_progress": 1, "completed": 2, "failed": 2}
 
 
 def job(policy="time", arg=10.0, initial="queued", outcome="completed") -> Job:
-    return Job(
-        id="v",
-        owner="o",
-        dialect="aihubmix",
-        model="sora-2",
-        variant="SoraCreateRequest",
-        shape="sora",
-        prompt="p",
-        width=1280,
-        height=720,
-        duration=4,
-        size="1280x720",
-        seconds="4",
-        initial=initial,
-        created_at=1000.0,
-        policy=policy,
-        policy_arg=arg,
-        ttl=86400,
-        outcome=outcome,
-    )
+    return make_job(policy=policy, policy_arg=arg, initial=initial, outcome=outcome)
 
 
 @settings(max_examples=200, derandomize=True, database=None)

@@ -296,28 +296,11 @@ def test_the_two_validators_agree(variant):
 
 
 def _job(shape: str, status: str):
-    from aihubmix_mock.store import Job
+    from tests.factories import make_job
 
-    return Job(
-        id="video_1",
-        owner="o",
-        dialect="aihubmix",
-        model="sora-2",
-        variant="v",
-        shape=shape,
-        prompt="p",
-        width=1280,
-        height=720,
-        duration=4,
-        size="1280x720",
-        seconds="4",
-        initial="queued",
-        created_at=1_795_000_000.5,
-        policy="time",
-        policy_arg=5,
-        ttl=3600,
-        status=status,
-        completed_at=1_795_000_005.0 if status == "completed" else None,
+    completed_at = 1_795_000_005.0 if status == "completed" else None
+    return make_job(
+        id="video_1", shape=shape, status=status, created_at=1_795_000_000.5, completed_at=completed_at
     )
 
 
