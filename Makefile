@@ -87,7 +87,7 @@ free: install
 ## make docs-snapshot [DOCS_URL=...]: re-take fixtures/docs/ from the live pages (their own URLs), or from
 ## DOCS_URL (a mirror holding every page at its path). Review `git diff fixtures/docs` before committing.
 docs-snapshot: install
-	$(PY) -m contract_tests.docs_watch snapshot $(if $(DOCS_URL),--docs-url "$(DOCS_URL)")
+	$(PY) -m contract_tests.engine.docs_watch snapshot $(if $(DOCS_URL),--docs-url "$(DOCS_URL)")
 
 ## make deep: the contract suite with many more generated examples (minutes, not part of make test).
 deep: install

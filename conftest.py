@@ -14,10 +14,10 @@ import os
 
 import pytest
 
-from contract_tests.target import Target
+from contract_tests.engine.target import Target
 
-# The free checks' options and fixtures (--metadata-url, --docs-url, --free-dir): contract_tests/free_options.py
-pytest_plugins = ["contract_tests.free_options"]
+# The free checks' options and fixtures (--metadata-url, --docs-url, --free-dir): contract_tests/engine/free_options.py
+pytest_plugins = ["contract_tests.engine.free_options"]
 
 
 def pytest_addoption(parser):
@@ -104,7 +104,7 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     if config.getoption("openapi_dir", None):
-        from contract_tests import generate
+        from contract_tests.engine import generate
 
         generate.use_openapi(config.getoption("openapi_dir"))
 
@@ -125,7 +125,7 @@ def target(request) -> Target:
         tgt.close()
         return
     from aihubmix_mock import create_app
-    from contract_tests.target import KEY_A, KEY_B
+    from contract_tests.engine.target import KEY_A, KEY_B
 
     # Only the suite's two keys are valid, as in production (an unknown key is 401).
     app = create_app(job_seconds=30, keys=[KEY_A, KEY_B])

@@ -10,12 +10,12 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from . import evidence, plan
-from .api import Api, incident_reason
-from .exchanges import CURRENT as _CURRENT
-from .outcomes import Incident, Known, NotChecked, not_checked
-from .report import EXIT_DRIFT, EXIT_INCIDENT, EXIT_OK, DriftReport
-from .target import Target
+from .engine import evidence, plan
+from .engine.api import Api, incident_reason
+from .engine.exchanges import CURRENT as _CURRENT
+from .engine.outcomes import Incident, Known, NotChecked, not_checked
+from .engine.report import EXIT_DRIFT, EXIT_INCIDENT, EXIT_OK, DriftReport
+from .engine.target import Target
 
 _COMMON = dict(
     deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck), print_blob=True

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from . import seeds
-from .media_check import probe_mp4
+from .engine import seeds
+from .engine.media_check import probe_mp4
 
 pytestmark = pytest.mark.apimart
 STATES = {"pending": 0, "processing": 1, "completed": 2, "failed": 2, "cancelled": 2}

@@ -20,8 +20,8 @@ import json
 
 import pytest
 
-from . import docs_watch
-from .free import (
+from .engine import docs_watch
+from .engine.free import (
     SchemaView,
     catalogue_path,
     choose_entry,
@@ -31,8 +31,8 @@ from .free import (
     spec_models,
     spec_name,
 )
-from .generate import schemas
-from .outcomes import known, not_checked
+from .engine.generate import schemas
+from .engine.outcomes import known, not_checked
 
 pytestmark = pytest.mark.free
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import settings
 
-from . import generate
-from .media_check import probe_audio, probe_mp4
+from .engine import generate
+from .engine.media_check import probe_audio, probe_mp4
 
 ORDER = {"queued": 0, "in_progress": 1, "completed": 2, "failed": 2}
 VARIANT_MODELS = {}

@@ -90,7 +90,7 @@ def test_reset_forgets_everything(api, control):
 
 def _fault_examples() -> dict[str, tuple[int, dict]]:
     """The spec's gateway faults: name -> (status, production's body), read from openapi/ (black-box)."""
-    from . import generate
+    from .engine import generate
 
     doc = generate.document("aihubmix")
     out = {}

@@ -8,8 +8,8 @@ import re
 import pytest
 from hypothesis import given, settings
 
-from . import evidence, generate, seeds
-from .outcomes import known, not_checked
+from .engine import evidence, generate, seeds
+from .engine.outcomes import known, not_checked
 
 CREATE_VARIANTS = sorted(set(generate.variants("aihubmix", "CreateVideoRequest").values()))
 APIMART_VARIANTS = sorted(set(generate.variants("apimart", "GenerationRequest").values()))
@@ -135,7 +135,7 @@ def test_documented_breaking_apimart_request_is_rejected(api, keyed, target, ite
 
 @pytest.fixture(scope="module")
 def completed_sora(target):
-    from .api import Api
+    from .engine.api import Api
 
     client = Api(target, target.require_key())
     job = client.create_ok({"model": "sora-2", "prompt": "A paper boat on a puddle", "seconds": "4"})

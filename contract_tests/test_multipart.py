@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from . import evidence, generate, seeds
+from .engine import evidence, generate, seeds
 from .test_model_rules import assert_rejected, send_breaking
 
 
@@ -123,7 +123,7 @@ def test_multipart_rules_are_the_json_rules(api, keyed, target, body, param):
 def test_remix_as_multipart(api, keyed):
     job = api.create_ok({"model": "sora-2", "prompt": "A harbour"})
     assert api.wait(job["id"])["status"] == "completed"
-    from .api import multipart_body
+    from .engine.api import multipart_body
 
     content, ctype = multipart_body({"prompt": "A harbour at night"})
     response = api.send(

@@ -7,19 +7,19 @@ import pytest
 import schemathesis
 from hypothesis import reject
 
-from . import exchanges  # noqa: F401 - registers the hooks that record exchanges
-from .api import BILLABLE_OPERATIONS
-from .generate import OPENAPI, validator, video_shape_error
-from .outcomes import not_checked
+from .engine import exchanges  # noqa: F401 - registers the hooks that record exchanges
+from .engine.api import BILLABLE_OPERATIONS
+from .engine.generate import OPENAPI, validator, video_shape_error
+from .engine.outcomes import not_checked
 
 # The project's formats, media types and replacement checks, shared with schemathesis.toml.
-from .schemathesis_hooks import (
+from .engine.schemathesis_hooks import (
     negative_data_rejection,
     negative_data_rejection_but_multipart,
     no_server_error_but_documented_501,
     not_a_server_error,
 )
-from .target import Target
+from .engine.target import Target
 
 #: jobs a run must be allowed before Schemathesis generates valid (billable) requests
 POSITIVE_BUDGET = 50

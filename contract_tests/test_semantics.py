@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from .media_check import image_format
-from .outcomes import not_checked
+from .engine.media_check import image_format
+from .engine.outcomes import not_checked
 
 SORA_BODY = {"model": "sora-2", "prompt": "A lighthouse in a storm", "seconds": "4", "size": "1280x720"}
 UNKNOWN_ID = "eyJtb2RlbCI6InNvcmEtMiIsImlkIjoidmlkZW9fMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwIn0channel1"

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aihubmix_mock import create_app
-from contract_tests.target import KEY_A, KEY_B
+from contract_tests.engine.target import KEY_A, KEY_B
 
 Json = Any
 
@@ -285,7 +285,7 @@ def _lax(method, path, headers, body):
 
 
 def _minimal_requests() -> dict[str, dict]:
-    from contract_tests import generate
+    from contract_tests.engine import generate
 
     return {
         model: generate.minimal("aihubmix", variant) | {"model": model}

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aihubmix_mock import create_app
-from contract_tests.docs_watch import SnapshotPages
+from contract_tests.engine.docs_watch import SnapshotPages
 
 Edit = Callable[[str, int, Any], tuple[int, Any]]  # (path, status, body) -> (status, body)
 

@@ -30,10 +30,10 @@ CT = "contract_tests"
 #: pytest must import those itself to rewrite their assertions.
 PRELOAD = [
     "tests.drift_standins",
-    "contract_tests.report",
-    "contract_tests.plan",
-    "contract_tests.exchanges",
-    "contract_tests.media_check",
+    "contract_tests.engine.report",
+    "contract_tests.engine.plan",
+    "contract_tests.engine.exchanges",
+    "contract_tests.engine.media_check",
     "aihubmix_mock.pytest_plugin",
     "av",
     "PIL.Image",
@@ -99,7 +99,7 @@ def _child(name: str, args: list[str], report_dir: str) -> None:
         import httpx
 
         from aihubmix_mock.pytest_plugin import RunningMock
-        from contract_tests.target import KEY_A, KEY_B
+        from contract_tests.engine.target import KEY_A, KEY_B
         from tests.drift_standins import standin
 
         app = standin(name)

@@ -16,7 +16,7 @@ from aihubmix_mock.errors import ApiError
 from aihubmix_mock.faults import catalogue
 from aihubmix_mock.lifecycle import Policy
 from aihubmix_mock.spec import get_spec
-from contract_tests import generate
+from contract_tests.engine import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = {s["id"]: s for s in json.loads((ROOT / "fixtures/production/samples.json").read_text())}

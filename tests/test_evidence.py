@@ -22,7 +22,7 @@ from aihubmix_mock.app import create_app
 from aihubmix_mock.cli import build_parser, config_from
 from aihubmix_mock.config import MockConfig
 from aihubmix_mock.spec import get_spec
-from contract_tests import generate
+from contract_tests.engine import generate
 from tests import rules_md
 
 ROOT = Path(__file__).resolve().parent.parent

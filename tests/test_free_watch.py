@@ -20,10 +20,10 @@ from starlette.testclient import TestClient
 from aihubmix_mock import create_app
 from aihubmix_mock.handlers.metadata import endpoints_document
 from aihubmix_mock.pytest_plugin import RunningMock
-from contract_tests import docs_watch
-from contract_tests.free import spec_models
-from contract_tests.generate import minimal
-from contract_tests.report import EXIT_INCIDENT
+from contract_tests.engine import docs_watch
+from contract_tests.engine.free import spec_models
+from contract_tests.engine.generate import minimal
+from contract_tests.engine.report import EXIT_INCIDENT
 from tests.free_standins import docs_standin, metadata_standin
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,7 +90,7 @@ def _skips(results, prefix):
 # ------------------------------------------------------------------------------------ the mock
 def _shape(name: str) -> Draft202012Validator:
     """A response schema of openapi/metadata.yaml (the vendor's format, as far as it is known)."""
-    from contract_tests.generate import document
+    from contract_tests.engine.generate import document
 
     doc = document("metadata")
     return Draft202012Validator({"$ref": f"#/components/schemas/{name}", "components": doc["components"]})
@@ -99,7 +99,7 @@ def _shape(name: str) -> Draft202012Validator:
 def test_the_metadata_spec_is_valid_openapi():
     from openapi_spec_validator import validate
 
-    from contract_tests.generate import document
+    from contract_tests.engine.generate import document
 
     validate(document("metadata"))
 
@@ -264,7 +264,7 @@ def test_the_next_run_says_what_changed_since(runs):
 
 def test_an_outage_of_the_metadata_host_is_an_incident(tmp_path):
     code, results, _, out = run_free(tmp_path, "metadata_down")
-    # no failure; the drift report's exit code for "no drift, but incidents" (contract_tests/report.py)
+    # no failure; the drift report's exit code for "no drift, but incidents" (contract_tests/engine/report.py)
     assert code == EXIT_INCIDENT and not _failures(results), out[-2000:]
     incidents = _skips(results, "incident")
     assert len(incidents) == 2 * len(spec_models()) + 1, sorted(results)

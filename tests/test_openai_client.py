@@ -9,8 +9,8 @@ import re
 import openai
 import pytest
 
-from contract_tests.media_check import image_format, probe_mp4
-from contract_tests.seeds import FIXTURES
+from contract_tests.engine.media_check import image_format, probe_mp4
+from contract_tests.engine.seeds import FIXTURES
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from contract_tests import evidence, generate
-from contract_tests.api import excerpt, incident_reason, operation_of
-from contract_tests.media_check import starts
-from contract_tests.report import DriftReport, drift_id, markdown
+from contract_tests.engine import evidence, generate
+from contract_tests.engine.api import excerpt, incident_reason, operation_of
+from contract_tests.engine.media_check import starts
+from contract_tests.engine.report import DriftReport, drift_id, markdown
 
 MODELS = sorted(generate.variants("aihubmix", "CreateVideoRequest"))
 
@@ -196,7 +196,7 @@ def _test_names() -> set[str]:
     import re
     from pathlib import Path
 
-    folder = Path(generate.__file__).parent
+    folder = Path(generate.__file__).parents[1]
     return {m for f in folder.glob("test_*.py") for m in re.findall(r"^def (test_\w+)", f.read_text(), re.M)}
 
 
@@ -204,7 +204,7 @@ def _test_names() -> set[str]:
 def test_every_known_difference_can_match(entry):
     """What the matcher needs: an operation of the specs, a `check` the suite names (or a test's
     name) or a `rule` of x-rules, and models the specs know."""
-    from contract_tests.report import _models, _operation_rows
+    from contract_tests.engine.report import _models, _operation_rows
 
     operations = {op for op, _ in _operation_rows()}
     assert entry["operation"] in operations, entry

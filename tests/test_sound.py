@@ -12,8 +12,8 @@ from starlette.testclient import TestClient
 from aihubmix_mock import create_app
 from aihubmix_mock.media import AUDIO_RATE
 from aihubmix_mock.persist import SqliteState
-from contract_tests import generate
-from contract_tests.media_check import probe_audio, probe_mp4
+from contract_tests.engine import generate
+from contract_tests.engine.media_check import probe_audio, probe_mp4
 
 AUTH = {"Authorization": "Bearer sk-sound"}
 

@@ -12,7 +12,7 @@ from openapi_spec_validator import validate
 
 from aihubmix_mock.renderplan import plan
 from aihubmix_mock.spec import get_spec
-from contract_tests import generate, seeds
+from contract_tests.engine import generate, seeds
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_SAMPLES = json.loads((ROOT / "fixtures" / "production" / "samples.json").read_text("utf-8"))

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 def fixture_bytes(name: str) -> bytes:

@@ -8,8 +8,8 @@ seeds themselves (line n is seed line n). A snapshot taken later from the live p
 line's seed number over where its text is unchanged, so a rule's citation keeps pointing at its
 words after the page is re-rendered.
 
-    python -m contract_tests.docs_watch snapshot [--docs-url URL] [--page 002]   # make docs-snapshot
-    python -m contract_tests.docs_watch snapshot --from-dir ../shared/seeds      # the seeds themselves
+    python -m contract_tests.engine.docs_watch snapshot [--docs-url URL] [--page 002]   # make docs-snapshot
+    python -m contract_tests.engine.docs_watch snapshot --from-dir ../shared/seeds      # the seeds themselves
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import yaml
 
 from .generate import document
 
-DOCS = Path(__file__).resolve().parent.parent / "fixtures" / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "fixtures" / "docs"
 RULE_SPECS = ("aihubmix", "apimart")
 
 
@@ -319,7 +319,7 @@ def _fetch(url: str) -> tuple[str, str]:
 
 def snapshot_command(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m contract_tests.docs_watch snapshot",
+        prog="python -m contract_tests.engine.docs_watch snapshot",
         description="Update the docs snapshot in fixtures/docs/.",
     )
     parser.add_argument("--docs-url", help="fetch each page's path from this base URL instead of its own URL")

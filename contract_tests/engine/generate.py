@@ -26,8 +26,8 @@ from referencing.jsonschema import DRAFT202012
 
 #: the contract; CONTRACT_OPENAPI_DIR (or --openapi-dir) points the suite at another copy (the stand-in tests use one
 #: whose x-rules mark some rules confirmed)
-OPENAPI = Path(os.environ.get("CONTRACT_OPENAPI_DIR") or Path(__file__).resolve().parent.parent / "openapi")
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+OPENAPI = Path(os.environ.get("CONTRACT_OPENAPI_DIR") or Path(__file__).resolve().parents[2] / "openapi")
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 PNG_B64 = base64.b64encode((FIXTURES / "reference.png").read_bytes()).decode()
 JPEG_B64 = base64.b64encode((FIXTURES / "reference.jpg").read_bytes()).decode()
 FORMAT_SAMPLES = {

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
-from contract_tests.generate import FORMAT_SAMPLES
+from contract_tests.engine.generate import FORMAT_SAMPLES
 
 schemathesis.openapi.format("image-base64", st.sampled_from(FORMAT_SAMPLES["image-base64"]))
 schemathesis.openapi.format("image-data-url", st.sampled_from(FORMAT_SAMPLES["image-data-url"]))
