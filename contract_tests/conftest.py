@@ -10,11 +10,13 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from .engine import evidence, plan
-from .engine.api import Api, incident_reason
+from .engine import plan
+from .engine.api import Api
+from .engine.classify import Outcome, classify
 from .engine.exchanges import CURRENT as _CURRENT
-from .engine.outcomes import Incident, Known, NotChecked, not_checked
+from .engine.outcomes import Incident, Known, NotChecked, NotSent, not_checked
 from .engine.report import EXIT_DRIFT, EXIT_INCIDENT, EXIT_OK, DriftReport
+from .engine.secrets import redact, redact_value
 from .engine.target import Target
 
 _COMMON = dict(
@@ -168,6 +170,7 @@ def _is_transport_error(exc: BaseException | None) -> bool:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
+    """Each result, as classify.classify decides its state; anything but drift is shown as a skip."""
     outcome = yield
     report = outcome.get_result()
     if not (report.when == "call" or (report.when == "setup" and report.outcome != "passed")):
@@ -181,107 +184,100 @@ def pytest_runtest_makereport(item, call):
     pairs = _exchanges(item)
     if pairs:
         item.stash[_SEEN] = pairs[-1][0]["seq"]
-    failing, client = pairs[-1] if pairs else (None, None)
-    count = len(pairs)
-    marker = item.get_closest_marker("contract")
+    checked = _outcome(item, report, exc, pairs)
+    verdict = classify(checked)
+    if verdict.state != "drift" and not report.passed:  # not a failure of the run: a skip with its state
+        report.outcome = "skipped"
+        report.longrepr = (
+            str(item.path),
+            item.location[1] or 0,
+            f"{verdict.state}: {(verdict.message or '')[:500]}",
+        )
+    keys = _keys(item.config)
+    _redact_report(report, keys)
     first = pairs[0][0] if pairs else None
-    subject = failing if report.failed or isinstance(exc, Incident) else first
+    nodeid = item.nodeid + (f" [{first['method']} {first['path']}]" if subtest and first else "")
+    item.config.stash[_REPORT].add(
+        nodeid,
+        verdict.state,
+        operation=checked.operation,
+        model=checked.model,
+        message=redact(verdict.message or "", keys) or None,
+        exchange=redact_value(checked.exchange, keys)
+        if verdict.state in ("drift", "incident", "known")
+        else None,
+        exchanges=len(pairs),
+        rule=verdict.rule,
+        check=checked.check,
+        difference=verdict.difference,
+    )
+
+
+def _keys(config) -> list[str | None]:
+    target = getattr(config, "_contract_target", None)
+    return [target.key, target.key_2] if target else []
+
+
+def _redact_report(report, keys: list[str | None]) -> None:
+    """No key in what pytest prints or JUnit keeps: the failure text and the captured output."""
+    if not any(keys):
+        return
+    if report.longrepr is not None and not isinstance(report.longrepr, tuple):
+        text = str(report.longrepr)
+        clean = redact(text, keys)
+        if clean != text:
+            report.longrepr = clean
+    report.sections = [(title, redact(body, keys)) for title, body in report.sections]
+
+
+_DECLARED = {Known: "known", Incident: "incident", NotChecked: "not checked", NotSent: "not sent"}
+
+
+def _outcome(item, report, exc: BaseException | None, pairs: list[tuple[dict, Api | None]]) -> Outcome:
+    """What pytest and the suite's clients saw of one result, for classify."""
+    failing, client = pairs[-1] if pairs else (None, None)
+    first = pairs[0][0] if pairs else None
+    marker = item.get_closest_marker("contract")
+    declared = next((state for kind, state in _DECLARED.items() if isinstance(exc, kind)), None)
+    # the exchange a result is about: the failing one; for a pass or a skip, the first
+    subject = failing if report.failed or declared == "incident" else first
+    if declared == "incident" and getattr(exc, "exchange", None):
+        failing = subject = exc.exchange
     operation = (marker.kwargs.get("operation") if marker else None) or (subject or {}).get("operation")
     model = (
         (marker.kwargs.get("model") if marker else None)
         or (subject or {}).get("model")
         or next((e.get("model") for e in [failing, first] if e and e.get("model")), None)
     )
-    if failing and report.failed:  # the failure is about the exchange that failed, not the marker
-        operation, model = failing["operation"], failing.get("model") or model
-    rule = client.rule if client else None
+    if failing and (report.failed or declared == "incident"):
+        # the failure is about the exchange that failed, not the marker
+        operation, model = failing.get("operation") or operation, failing.get("model") or model
+    if declared and not pairs and getattr(exc, "operation", None):
+        operation, model = exc.operation, getattr(exc, "model", None) or model
+    rule = getattr(exc, "rule", None) or (client.rule if client else None)
     check = client.check if client else None
-    message = None
-    difference = None
-    if report.passed:
-        state = "conforms"
-    elif report.skipped:
-        if isinstance(exc, Known):
-            state, rule = "known", exc.rule or rule
-            difference = exc.difference
-            if exc.operation and not pairs:
-                operation, model = exc.operation, exc.model or model
-        elif isinstance(exc, Incident):
-            state = "incident"
-            failing = exc.exchange or failing
-            if failing:  # (a free check's exchange names no operation: its marker does)
-                operation, model = failing.get("operation") or operation, failing.get("model") or model
-            elif exc.operation:
-                operation, model = exc.operation, exc.model or model
-            # A recorded difference about the very rule the test breaks, naming the status production
-            # answers it with (K-UNKNOWN-MODEL-503: 503 "Incorrect model ID"), is known, not an incident.
-            entry = (
-                evidence.match_known(
-                    operation,
-                    model,
-                    rule,
-                    check,
-                    status=failing.get("status"),
-                    request=failing.get("request"),
-                )
-                if rule and failing
-                else None
-            )
-            if entry and entry.get("rule") == rule and entry.get("status") is not None:
-                state, difference = "known", entry["id"]
-        else:
-            state = "not checked"
-            if isinstance(exc, NotChecked) and exc.operation and not pairs:
-                operation, model = exc.operation, exc.model or model
-        message = getattr(exc, "reason", None) or (
-            str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else str(exc or "")
-        )
-    else:
-        message = _failure_message(report)
-        if client is None and exc is not None:
-            check = _schemathesis_checks(exc) or check
+    if report.failed and client is None and exc is not None:
+        check = _schemathesis_checks(exc) or check
+    if report.failed:
         check = check or getattr(item, "originalname", None)
-        reason = None
-        if _is_transport_error(exc):
-            reason = f"transport error: {type(exc).__name__}: {exc}"
-        elif failing and failing.get("status") is not None:
-            text = json.dumps(failing.get("response"), default=str)
-            reason = incident_reason(failing["status"], text)
-        if reason:
-            state = "incident"
-            message = f"{reason}; the check could not be made. {message or ''}"[:4000]
-        else:
-            request_rules = evidence.rules_of_request(model, (failing or {}).get("request"))
-            entry = evidence.match_known(
-                operation,
-                model,
-                rule,
-                check,
-                request_rules,
-                status=(failing or {}).get("status"),
-                request=(failing or {}).get("request"),
-            )
-            if entry:
-                state, difference = "known", entry["id"]
-                message = f"{entry['id']}: {entry.get('what', '')} (recorded: {message or ''})"[:4000]
-                rule = rule or entry.get("rule")
-            else:
-                state = "drift"
-        if state != "drift":  # not a failure of the run: shown as a skip with its state
-            report.outcome = "skipped"
-            report.longrepr = (str(item.path), item.location[1] or 0, f"{state}: {(message or '')[:500]}")
-    nodeid = item.nodeid + (f" [{first['method']} {first['path']}]" if subtest and first else "")
-    item.config.stash[_REPORT].add(
-        nodeid,
-        state,
+        message = _failure_message(report)
+    else:
+        message = getattr(exc, "reason", None) or (
+            str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else str(exc or "") or None
+        )
+    return Outcome(
+        result="passed" if report.passed else "failed" if report.failed else "skipped",
+        declared=declared,  # type: ignore[arg-type]
+        message=message,
         operation=operation,
         model=model,
-        message=message,
-        exchange=failing if state in ("drift", "incident", "known") else None,
-        exchanges=count,
         rule=rule,
         check=check,
-        difference=difference,
+        difference=getattr(exc, "difference", None),
+        exchange=failing if (report.failed or declared == "incident") else subject,
+        transport_error=f"{type(exc).__name__}: {exc}"
+        if report.failed and _is_transport_error(exc)
+        else None,
     )
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 
 from .engine import evidence, generate, seeds
-from .engine.outcomes import known, not_checked
+from .engine.outcomes import known, not_sent
 
 CREATE_VARIANTS = sorted(set(generate.variants("aihubmix", "CreateVideoRequest").values()))
 APIMART_VARIANTS = sorted(set(generate.variants("apimart", "GenerationRequest").values()))
@@ -82,7 +82,7 @@ def send_breaking(api, target, rule: str | None, model: str | None, send, operat
     api.checking("rejected", rule)
     confirmed = evidence.is_confirmed(rule)
     if not target.budget.may_send_breaking(rule, model):
-        not_checked(
+        not_sent(
             f"a request breaking {rule} for {model} was already accepted (and billed) this run; "
             "no further one is sent",
             operation=operation,
@@ -90,7 +90,7 @@ def send_breaking(api, target, rule: str | None, model: str | None, send, operat
         )
     billable = not confirmed  # a server may accept it: a job is reserved first
     if billable and not target.budget.allows(1):
-        known(
+        not_sent(
             f"rule {rule}: production's rejection is unconfirmed (x-rules), so the breaking request was "
             "not sent: a server that accepts it would bill a job (raise --max-billable-jobs to send it)",
             rule=rule,

@@ -167,7 +167,8 @@ def _short(value: Any) -> Any:
 @dataclass
 class Api:
     target: Target
-    key: str | None
+    #: never in a repr: pytest shows a failing test's arguments, and the key must not reach a log
+    key: str | None = field(repr=False)
     log: list[Exchange] = field(default_factory=list)
 
     def headers(self, extra: dict[str, str] | None = None, auth: bool = True) -> dict[str, str]:

@@ -20,11 +20,11 @@ from typing import Any
 
 from . import evidence, generate
 from .api import operation_of
+from .classify import STATES
 
 EXIT_OK, EXIT_DRIFT, EXIT_INCIDENT = 0, 1, 3
-STATES = ("conforms", "drift", "known", "incident", "not checked")
 # a row's state is its most telling result's
-PRECEDENCE = ("drift", "incident", "known", "conforms", "not checked")
+PRECEDENCE = ("drift", "incident", "known", "conforms", "not checked", "not sent")
 
 __all__ = ["DriftReport", "operation_of", "EXIT_OK", "EXIT_DRIFT", "EXIT_INCIDENT", "drift_id"]
 
@@ -136,6 +136,7 @@ class DriftReport:
             "known": self._groups(by_state["known"], by_reason=True),
             "incidents": self._groups(by_state["incident"], by_reason=True),
             "not_checked": self._groups(by_state["not checked"], by_reason=True),
+            "not_sent": self._groups(by_state["not sent"], by_reason=True),
             "by_operation_and_model": table,
         }
         if baseline is not None:
@@ -269,7 +270,7 @@ def markdown(summary: dict[str, Any]) -> str:
         f"- run at: {summary['generated_at']}",
         f"- results: {counts['conforms']} conform, {counts['drift']} drift "
         f"({len(summary['drifts'])} distinct), {counts['known']} known, {counts['incident']} incidents, "
-        f"{counts['not checked']} not checked",
+        f"{counts['not checked']} not checked, {counts['not sent']} not sent",
         f"- billable jobs created: {billing['created']}"
         + (f" of a budget of {billing['budget']}" if billing.get("budget") is not None else "")
         + (
@@ -280,14 +281,14 @@ def markdown(summary: dict[str, Any]) -> str:
         "",
         "## By operation and model",
         "",
-        "| operation | model | state | conforms | drift | known | incident | not checked |",
-        "|---|---|---|---|---|---|---|---|",
+        "| operation | model | state | conforms | drift | known | incident | not checked | not sent |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in summary["by_operation_and_model"]:
         mark = f"**{row['state']}**" if row["state"] in ("drift", "incident") else row["state"]
         lines.append(
             f"| {row['operation']} | {row['model']} | {mark} | {row['conforms']} | {row['drift']} | "
-            f"{row['known']} | {row['incident']} | {row['not checked']} |"
+            f"{row['known']} | {row['incident']} | {row['not checked']} | {row['not sent']} |"
         )
     if summary["drifts"]:
         lines += ["", "## Drifts", ""]
@@ -310,6 +311,7 @@ def markdown(summary: dict[str, Any]) -> str:
         ("Incidents (the run could not check)", "incidents"),
         ("Known differences and unconfirmed rules", "known"),
         ("Not checked", "not_checked"),
+        ("Not sent (budget spent or no key: nothing was asked of the target)", "not_sent"),
     ):
         if not summary[key]:
             continue
