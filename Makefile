@@ -14,6 +14,7 @@ BASELINE ?=
 FAIL_ON ?= any
 MAX_RUN_SECONDS ?=
 PLAN ?=
+REPORT_DIR ?= reports
 
 .PHONY: install install-runtime test test-unit test-contract test-socket mock lint format contract free docs-snapshot bench deep drift-demo rules clean
 
@@ -80,12 +81,12 @@ contract free: export AIHUBMIX_API_KEY := $(or $(API_KEY),$(AIHUBMIX_API_KEY))
 contract free: export AIHUBMIX_API_KEY_2 := $(or $(API_KEY_2),$(AIHUBMIX_API_KEY_2))
 contract: install
 	@test -n "$(BASE_URL)" || (echo "make contract needs BASE_URL=... (the mock in-process: make contract BASE_URL=http://127.0.0.1:4010 after make mock)" >&2; exit 2)
-	$(PY) -m contract_tests --base-url "$(BASE_URL)" --budget $(BUDGET) --fail-on $(FAIL_ON) \
+	$(PY) -m contract_tests --base-url "$(BASE_URL)" --budget $(BUDGET) --fail-on $(FAIL_ON) --report-dir "$(REPORT_DIR)" \
 		$(if $(BASELINE),--baseline "$(BASELINE)") $(if $(MAX_RUN_SECONDS),--max-run-seconds $(MAX_RUN_SECONDS)) \
 		$(if $(PLAN),--plan)
 
 free: install
-	$(PY) -m contract_tests free $(if $(BASE_URL),--base-url "$(BASE_URL)") \
+	$(PY) -m contract_tests free --report-dir "$(REPORT_DIR)" $(if $(BASE_URL),--base-url "$(BASE_URL)") \
 		$(if $(METADATA_URL),-- --metadata-url "$(METADATA_URL)") $(if $(DOCS_URL),$(if $(METADATA_URL),,--) --docs-url "$(DOCS_URL)")
 
 ## make docs-snapshot [DOCS_URL=...]: re-take fixtures/docs/ from the live pages (their own URLs), or from

@@ -119,6 +119,8 @@ def _within_time_limit(_remember_target: Target):
 # ------------------------------------------------------------------------- --plan
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session, config, items):
+    if config.getoption("base_url", None):
+        plan.order(items, plan.context(config))  # a live budget goes where it buys most
     if not config.getoption("plan", False):
         return
     text, _ = plan.describe(config, items)
@@ -131,6 +133,54 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     text = getattr(config, "_contract_plan", None)
     if text:
         terminalreporter.write_line(text)
+        return
+    report = config.stash.get(_REPORT, None)
+    if report is not None and report.results:
+        terminalreporter.write_line(rules_checked_line(report.results))
+
+
+def rules_checked_line(results: list[dict]) -> str:
+    """How many of the specs' documented rules a run refused over HTTP (a `rejected` check that
+    conformed), and how many of those in the mock's documents mode (unconfirmed in production)."""
+    from .engine import evidence
+
+    rules = set(evidence.rules())
+    checked = {
+        r["rule"] for r in results if r["state"] == "conforms" and r["rule"] in rules and r.get("check")
+    }
+    documents = {
+        r["rule"]
+        for r in results
+        if r["state"] == "conforms" and (r.get("check") or "").endswith("(documents mode)")
+    }
+    line = f"contract: documented rules checked over HTTP: {len(checked)} of {len(rules)}"
+    if documents:
+        line += f" ({len(documents)} of them in the mock's documents mode)"
+    if rules - checked:
+        line += f"; refused by no check this run: {', '.join(sorted(rules - checked))}"
+    return line
+
+
+# ------------------------------------------------------------------------- what each test billed
+_BILLED = pytest.StashKey[dict]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Jobs each test created (planned and surprises), held against what its `bills` marker declares."""
+    target: Target | None = getattr(item.config, "_contract_target", None)
+    before = (target.budget.spent + target.budget.unplanned) if target else 0
+    yield
+    target = getattr(item.config, "_contract_target", None)
+    if target is None:
+        return
+    created = target.budget.spent + target.budget.unplanned - before
+    if created:
+        jobs, surprises = plan.declared(item, plan.context(item.config))
+        item.config.stash.setdefault(_BILLED, {})[item.nodeid] = {
+            "created": created,
+            "declared": jobs + surprises,
+        }
 
 
 # ------------------------------------------------------------------------- each result's state
@@ -312,11 +362,21 @@ def pytest_sessionfinish(session, exitstatus):
         "unplanned": target.budget.unplanned if target else 0,
     }
     billing["total"] = billing["created"] + billing["unplanned"]
+    billed = config.stash.get(_BILLED, {})
+    # a test that created more than it declares: the billing plan under-states the bill
+    billing["over_declared"] = {t: n for t, n in billed.items() if n["created"] > n["declared"]}
     baseline_path = config.getoption("baseline", None)
     baseline = None
     if baseline_path and Path(baseline_path).is_file():
         baseline = json.loads(Path(baseline_path).read_text("utf-8"))
     summary = report.summary(label, billing, baseline, baseline_path)
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    if billing["over_declared"] and terminal:
+        terminal.write_line(
+            "billing: tests created more jobs than their @pytest.mark.bills declares (the plan under-states "
+            f"the bill): {billing['over_declared']}",
+            red=True,
+        )
     if config.getoption("base_url", None) or config.getoption("drift_report", False):
         md, js = report.write(Path(config.getoption("report_dir")), summary)
         terminal = config.pluginmanager.get_plugin("terminalreporter")

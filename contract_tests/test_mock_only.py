@@ -9,6 +9,7 @@ pytestmark = pytest.mark.mock_only
 SORA = {"model": "sora-2", "prompt": "A fox in the snow", "seconds": "4"}
 
 
+@pytest.mark.bills(jobs=1)
 def test_forced_failure_by_header(api, control):
     job = api.create_ok(SORA, headers={"X-Mock-Outcome": "failed"})
     final = api.wait(job["id"])
@@ -17,6 +18,7 @@ def test_forced_failure_by_header(api, control):
     assert api.content(job["id"]).status_code == 409
 
 
+@pytest.mark.bills(jobs=1)
 def test_forced_failure(api, control):
     """FAILED-ERROR: a prompt marker fails the job with the documented error object (002:516-525)."""
     job = api.create_ok({"model": "wan2.6-t2v", "prompt": "explode [mock:fail]"})
@@ -39,6 +41,7 @@ def test_injected_server_errors(api, control, status):
     assert response.status_code == status and response.json()["error"]["message"]
 
 
+@pytest.mark.bills(jobs=1)
 def test_manual_policy_moves_only_when_told(api, control):
     job = api.create_ok(SORA, headers={"X-Mock-Policy": "manual"})
     control.control("POST", "/clock/advance", json={"seconds": 3600})
@@ -49,6 +52,7 @@ def test_manual_policy_moves_only_when_told(api, control):
     assert api.get(job["id"]).json()["status"] == "completed"
 
 
+@pytest.mark.bills(jobs=1)
 def test_polls_policy_and_poll_after_header(api, control):
     job = api.create_ok(SORA, headers={"X-Mock-Policy": "polls=3"})
     statuses = []
@@ -59,6 +63,7 @@ def test_polls_policy_and_poll_after_header(api, control):
     assert statuses == ["in_progress", "in_progress", "completed"]
 
 
+@pytest.mark.bills(jobs=1)
 def test_downloads_expire(api, control):
     job = api.create_ok(SORA)
     final = api.wait(job["id"])
@@ -70,6 +75,7 @@ def test_downloads_expire(api, control):
     assert api.get(job["id"]).status_code == 200
 
 
+@pytest.mark.bills(jobs=1)
 def test_journal_records_requests_without_keys(api, control):
     control.control("DELETE", "/journal")
     api.create_ok({**SORA, "prompt": "journal me"})
@@ -82,6 +88,7 @@ def test_journal_records_requests_without_keys(api, control):
     assert "authorization" not in {h.lower() for e in entries for h in e["headers"]}
 
 
+@pytest.mark.bills(jobs=1)
 def test_reset_forgets_everything(api, control):
     job = api.create_ok(SORA)
     control.control("POST", "/reset")

@@ -7,7 +7,7 @@ import pytest
 import schemathesis
 from hypothesis import reject
 
-from .engine import exchanges  # noqa: F401 - registers the hooks that record exchanges
+from .engine import exchanges, plan  # noqa: F401 - exchanges registers the hooks that record exchanges
 from .engine.api import BILLABLE_OPERATIONS
 from .engine.generate import OPENAPI, validator, video_shape_error
 from .engine.outcomes import not_sent
@@ -163,11 +163,13 @@ def _validate(case, target: Target, answered: list[int]) -> None:
     )
 
 
+@pytest.mark.bills(jobs=plan.schemathesis_positive)
 @aihubmix.parametrize()
 def test_aihubmix_operations_conform(case, target):
     validate(case, target)
 
 
+@pytest.mark.bills(jobs=plan.schemathesis_positive)
 @apimart.parametrize()
 def test_apimart_operations_conform(case, target):
     validate(case, target)
@@ -176,6 +178,7 @@ def test_apimart_operations_conform(case, target):
 WAITS_FOR_JOB = ("/v1/videos/{video_id}/content", "/v1/videos/{video_id}/remix")
 
 
+@pytest.mark.bills(jobs=plan.stateful)
 def test_aihubmix_stateful_links(aihubmix_schema, target):
     """Follows the spec's links (create -> retrieve / content / remix / delete), waiting for a job to
     finish before asking for its content or a remix, as a client would."""

@@ -6,13 +6,15 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
 
-from .outcomes import incident, not_checked
+from .outcomes import incident, not_checked, not_sent
 from .target import Target
 
 OPERATIONS = [
@@ -170,11 +172,24 @@ class Api:
     #: never in a repr: pytest shows a failing test's arguments, and the key must not reach a log
     key: str | None = field(repr=False)
     log: list[Exchange] = field(default_factory=list)
+    #: headers every request carries for now (see `sending`)
+    extra: dict[str, str] = field(default_factory=dict)
 
     def headers(self, extra: dict[str, str] | None = None, auth: bool = True) -> dict[str, str]:
         out = {"Authorization": f"Bearer {self.key}"} if auth and self.key else {}
+        out.update(self.extra)
         out.update(extra or {})
         return out
+
+    @contextmanager
+    def sending(self, headers: dict[str, str]) -> Iterator[Api]:
+        """Every request inside the block carries these headers too (e.g. the mock's X-Mock-Rules)."""
+        before = dict(self.extra)
+        self.extra.update(headers)
+        try:
+            yield self
+        finally:
+            self.extra = before
 
     #: what the test is checking now: the report's `check`, and the rule it is about
     check: str | None = None
@@ -205,6 +220,9 @@ class Api:
         target = self.target
         if target.out_of_time():
             not_checked("the run's time limit (--max-run-seconds) was reached")
+        if auth and not self.key and not (headers and "Authorization" in headers):
+            # a call that needs the run's key, on a run without one: nothing is asked of the target
+            not_sent(f"{method} {path} needs an API key: pass --api-key or set AIHUBMIX_API_KEY")
         idempotent = method.upper() in ("GET", "HEAD", "DELETE")
         sent = record_body if record_body is not None else kwargs.get("json")
         if model is None and isinstance(sent, dict) and isinstance(sent.get("model"), str):

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import pytest
 
 KEY_A = "sk-contract-alice"
 KEY_B = "sk-contract-bob"
@@ -154,16 +153,50 @@ class Target:
     def has_control_plane(self) -> bool:
         if self._control is None:
             try:
-                response = self.client.get("/__mock/health")
+                response = self._control_call("GET", "/__mock/health")
                 self._control = response.status_code == 200 and response.json().get("status") == "ok"
             except (httpx.HTTPError, ValueError):
                 self._control = False
         return self._control
 
-    def control(self, method: str, path: str, **kwargs) -> httpx.Response:
+    def _control_call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A control-plane call through whatever network is in front of the mock. The mock's control
+        plane never answers 429/503 itself, so such an answer (or a connection never made) came from
+        the network and the call did not reach it: retried, a POST too. A GET is retried on any
+        transport error."""
+        for attempt in range(1, self.max_attempts + 1):
+            last = attempt == self.max_attempts
+            try:
+                response = self.client.request(method, path, **kwargs)
+            except httpx.TransportError as exc:
+                never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+                if last or not (method == "GET" or never_sent):
+                    raise
+                continue
+            if response.status_code in (429, 503) and not last:
+                continue
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    def control(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         if not self.has_control_plane:
-            pytest.skip("mock-only: the target has no control plane (/__mock)")
-        response = self.client.request(method, f"/__mock{path}", **kwargs)
+            from .outcomes import not_checked
+
+            not_checked("mock-only: the target has no control plane (/__mock), e.g. production")
+        try:
+            response = self._control_call(method, f"/__mock{path}", **kwargs)
+        except httpx.TransportError as exc:
+            from .outcomes import incident
+
+            incident(
+                f"transport error on the control plane {method} /__mock{path}: {type(exc).__name__}: {exc}"
+            )
+        if response.status_code in (429, 503):
+            from .outcomes import incident
+
+            incident(
+                f"the control plane {method} /__mock{path} answered {response.status_code} after retries"
+            )
         assert response.status_code < 400, response.text
         return response
 
@@ -184,7 +217,7 @@ class Target:
         if seconds == 0:
             return
         if self.has_control_plane:
-            self.client.post("/__mock/clock/advance", json={"seconds": seconds})
+            self.control("POST", "/clock/advance", json={"seconds": seconds})
         else:
             time.sleep(seconds)
 
