@@ -39,11 +39,16 @@ $(VENV)/.installed: $(VENV)/.runtime
 install-runtime: $(VENV)/.runtime
 install: $(VENV)/.installed
 
-## make test: unit + spec tests and the contract suite in-process, the suite again over a real
-## socket, then Schemathesis fuzzing with many examples and every check.
+## make test: unit + spec tests, the contract suite in-process and again over a real socket, both in
+## a random order (no test may depend on another having run first: SEED=N repeats an order), then
+## Schemathesis fuzzing with many examples and every check.
+SEED ?= $(shell date +%s)
+RANDOM_ORDER = -p random_order --random-order-bucket=global --random-order-seed=$(SEED)
 test: install lint
-	$(PY) -m pytest tests contract_tests -q
-	$(PY) -m pytest contract_tests -q --target=socket
+	$(PY) -m pytest tests -q
+	@echo "contract suite in a random order: SEED=$(SEED) (make test SEED=$(SEED) repeats it)"
+	$(PY) -m pytest contract_tests -q $(RANDOM_ORDER)
+	$(PY) -m pytest contract_tests -q --target=socket $(RANDOM_ORDER)
 	$(PY) -m pytest contract_tests/test_schemathesis.py -q --profile=deep
 
 test-unit: install

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,7 +20,7 @@ from .engine.report import EXIT_DRIFT, EXIT_INCIDENT, EXIT_OK, DriftReport
 from .engine.secrets import redact, redact_value
 from .engine.target import Target
 
-_COMMON = dict(
+_COMMON: dict[str, Any] = dict(
     deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck), print_blob=True
 )
 settings.register_profile("fast", max_examples=12, **_COMMON)
@@ -135,7 +136,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(text)
         return
     report = config.stash.get(_REPORT, None)
-    if report is not None and report.results:
+    if report is not None and any(r.get("rule") for r in report.results):
         terminalreporter.write_line(rules_checked_line(report.results))
 
 
@@ -179,7 +180,7 @@ def pytest_runtest_protocol(item, nextitem):
         jobs, surprises = plan.declared(item, plan.context(item.config))
         item.config.stash.setdefault(_BILLED, {})[item.nodeid] = {
             "created": created,
-            "declared": jobs + surprises,
+            "declared": None if jobs is None else jobs + surprises,  # None: as the budget allows
         }
 
 
@@ -208,7 +209,7 @@ def _exchanges(item) -> list[tuple[dict, Api | None]]:
 
 def _schemathesis_checks(exc: BaseException) -> str | None:
     failures = getattr(exc, "exceptions", None) or [exc]
-    titles = [getattr(f, "title", None) for f in failures if getattr(f, "title", None)]
+    titles = [str(f.title) for f in failures if getattr(f, "title", None)]
     return ", ".join(sorted(set(titles))) if titles else None
 
 
@@ -292,7 +293,7 @@ def _outcome(item, report, exc: BaseException | None, pairs: list[tuple[dict, Ap
     # the exchange a result is about: the failing one; for a pass or a skip, the first
     subject = failing if report.failed or declared == "incident" else first
     if declared == "incident" and getattr(exc, "exchange", None):
-        failing = subject = exc.exchange
+        failing = subject = getattr(exc, "exchange", None)
     operation = (marker.kwargs.get("operation") if marker else None) or (subject or {}).get("operation")
     model = (
         (marker.kwargs.get("model") if marker else None)
@@ -303,11 +304,12 @@ def _outcome(item, report, exc: BaseException | None, pairs: list[tuple[dict, Ap
         # the failure is about the exchange that failed, not the marker
         operation, model = failing.get("operation") or operation, failing.get("model") or model
     if declared and not pairs and getattr(exc, "operation", None):
-        operation, model = exc.operation, getattr(exc, "model", None) or model
+        operation, model = getattr(exc, "operation", None), getattr(exc, "model", None) or model
     rule = getattr(exc, "rule", None) or (client.rule if client else None)
-    check = client.check if client else None
+    check: str | None = client.check if client else None
     if report.failed and client is None and exc is not None:
         check = _schemathesis_checks(exc) or check
+    message: str | None
     if report.failed:
         check = check or getattr(item, "originalname", None)
         message = _failure_message(report)
@@ -364,7 +366,9 @@ def pytest_sessionfinish(session, exitstatus):
     billing["total"] = billing["created"] + billing["unplanned"]
     billed = config.stash.get(_BILLED, {})
     # a test that created more than it declares: the billing plan under-states the bill
-    billing["over_declared"] = {t: n for t, n in billed.items() if n["created"] > n["declared"]}
+    billing["over_declared"] = {
+        t: n for t, n in billed.items() if n["declared"] is not None and n["created"] > n["declared"]
+    }
     baseline_path = config.getoption("baseline", None)
     baseline = None
     if baseline_path and Path(baseline_path).is_file():

@@ -11,7 +11,7 @@ from .engine import generate, plan
 from .engine.media_check import probe_audio, probe_mp4
 
 ORDER = {"queued": 0, "in_progress": 1, "completed": 2, "failed": 2}
-VARIANT_MODELS = {}
+VARIANT_MODELS: dict[str, str] = {}
 for _model, _variant in generate.variants("aihubmix", "CreateVideoRequest").items():
     VARIANT_MODELS.setdefault(_variant, _model)
 SORA = set(generate.schemas("aihubmix")["SoraModel"]["enum"])
@@ -28,7 +28,7 @@ def check_history(history: list[dict], model: str) -> None:
     assert statuses[-1] in ("completed", "failed")
     if model not in SORA:
         assert "queued" not in statuses, f"queued is Sora-specific (002:136), {model} reported {statuses}"
-    progress = [job.get("progress") for job in history if job.get("progress") is not None]
+    progress: list[int] = [job["progress"] for job in history if job.get("progress") is not None]
     assert all(0 <= p <= 100 for p in progress), f"progress out of 0..100: {progress}"
     assert progress == sorted(progress), f"progress decreased: {progress}"
 

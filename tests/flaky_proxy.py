@@ -49,9 +49,16 @@ class FlakyProxy:
                 )
                 await send({"type": "http.response.body", "body": out})
                 return
-        path = scope["path"] + (("?" + scope["query_string"].decode()) if scope["query_string"] else "")
-        headers = [(k.decode(), v.decode()) for k, v in scope["headers"] if k.decode().lower() not in HOP]
-        response = await self.client.request(scope["method"], path, headers=headers, content=body)
+        # the path as the client sent it (percent-encoded), not Starlette's decoded one
+        raw = scope.get("raw_path") or scope["path"].encode()
+        target = raw.decode("ascii", "replace") + (
+            "?" + scope["query_string"].decode("ascii", "replace") if scope["query_string"] else ""
+        )
+        headers = [(k, v) for k, v in scope["headers"] if k.decode("latin-1").lower() not in HOP]
+        request = self.client.build_request(
+            scope["method"], httpx.URL(self.upstream + target), headers=headers, content=body
+        )
+        response = await self.client.send(request)
         out = response.content
         await send(
             {

@@ -164,19 +164,6 @@ def test_a_flaky_network_is_retried_not_drift(dirty_mock, tmp_path):
     assert_clean(run, "flaky network")
 
 
-def test_random_order_still_conforms(tmp_path):
-    """The suite in random order (in-process mock): no test depends on another having run first."""
-    seed = str(int(time.time()) % 100000)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIHUBMIX_")}
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "contract_tests", "-q", "-p", "random_order", "--random-order-bucket=global",
-         f"--random-order-seed={seed}", "--report-dir", str(tmp_path), "--drift-report"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert done.returncode == 0, f"seed {seed}:\n{done.stdout[-4000:]}"
-    assert f"random-order-seed={seed}" in done.stdout
-
-
 # --------------------------------------------------------------------------- make and the workflow
 @pytest.fixture(scope="module")
 def standins():

@@ -208,7 +208,7 @@ class Api:
         record_body: Any = None,
         auth: bool = True,
         headers: dict[str, str] | None = None,
-        faults: bool = False,
+        faults: bool | frozenset[int] = False,
         **kwargs,
     ) -> httpx.Response:
         """One exchange, recorded. GET (and DELETE, idempotent by the spec) are retried on transport
@@ -216,7 +216,8 @@ class Api:
         connection was never made, since a POST that reached the server may have billed a job.
         An answer that is the gateway's state (balance, throttling, outage) or a transport error that
         outlasts the retries ends the test as an `incident`, with this exchange. `faults=True` for a
-        test that asks for such an answer on purpose."""
+        test that asks for such an answer on purpose (not retried, never an incident); `faults={429}`
+        for one that asks for those statuses only (a 503 from the network in between is still retried)."""
         target = self.target
         if target.out_of_time():
             not_checked("the run's time limit (--max-run-seconds) was reached")
@@ -248,7 +249,7 @@ class Api:
                 )
             if (
                 idempotent
-                and not faults
+                and not (faults is True or (faults and response.status_code in faults))
                 and response.status_code in (429, 503)
                 and attempt < target.max_attempts
                 and not target.out_of_time()

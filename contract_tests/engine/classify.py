@@ -134,10 +134,10 @@ def classify(
         return Verdict("not checked", outcome.message, outcome.rule)
     # failed
     if outcome.transport_error:
-        reason = f"transport error: {outcome.transport_error}"
-        return Verdict("incident", f"{reason}; the check could not be made. {outcome.message or ''}"[:4000])
+        lost = f"transport error: {outcome.transport_error}"
+        return Verdict("incident", f"{lost}; the check could not be made. {outcome.message or ''}"[:4000])
     if status is not None:
-        reason = incident_reason(status, json.dumps(exchange.get("response"), default=str))
+        reason: str | None = incident_reason(status, json.dumps(exchange.get("response"), default=str))
         if reason:
             return Verdict(
                 "incident",

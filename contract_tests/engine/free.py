@@ -8,6 +8,7 @@ HTTP. Nothing here sends a request that can create a job: only GETs of metadata 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -72,15 +73,35 @@ class Source:
         if self._own:
             self.client.close()
 
+    #: a GET is tried this often on a transport error or a 429/503 (after its Retry-After, at most 5 s)
+    ATTEMPTS = 4
+
+    def _get_retried(self, url: str) -> httpx.Response:
+        """A flaky network (a dropped read, a 503 from a proxy) is not an incident until it lasts."""
+        for attempt in range(1, self.ATTEMPTS + 1):
+            try:
+                response = self.client.get(
+                    url, headers={"Accept": "application/json, text/markdown, text/plain, */*"}
+                )
+            except httpx.TransportError:
+                if attempt == self.ATTEMPTS:
+                    raise
+                continue
+            if response.status_code not in (429, 503) or attempt == self.ATTEMPTS:
+                return response
+            try:
+                time.sleep(min(float(response.headers.get("retry-after", "1")), 5.0))
+            except ValueError:
+                time.sleep(1.0)
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def get(self, path: str, *, accept_404: bool = False) -> Fetched:
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         if self.down and urlsplit(url).netloc == urlsplit(self.base_url).netloc:
             incident(f"GET {url} not sent: {self.down}", exchange={"method": "GET", "url": url})
         self.sent.append(("GET", url))
         try:
-            response = self.client.get(
-                url, headers={"Accept": "application/json, text/markdown, text/plain, */*"}
-            )
+            response = self._get_retried(url)
         except httpx.HTTPError as exc:
             if urlsplit(url).netloc == urlsplit(self.base_url).netloc:
                 self.down = f"{self.label} was unreachable earlier in this run ({type(exc).__name__}: {exc})"

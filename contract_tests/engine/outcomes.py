@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-import pytest
+from _pytest.outcomes import Skipped  # pytest.skip.Exception, by its name (mypy cannot follow the alias)
 
 
-class Known(pytest.skip.Exception):
+class Known(Skipped):
     """A recorded difference or an unconfirmed rule: shown as `known`, does not fail the run."""
 
     def __init__(
@@ -47,7 +47,7 @@ class Known(pytest.skip.Exception):
         self.evidence = evidence or []
 
 
-class Incident(pytest.skip.Exception):
+class Incident(Skipped):
     """The run could not check (outage, throttling, balance, own key rejected, transport error)."""
 
     def __init__(
@@ -65,7 +65,7 @@ class Incident(pytest.skip.Exception):
         self.model = model
 
 
-class NotChecked(pytest.skip.Exception):
+class NotChecked(Skipped):
     """Budget, or a target that cannot do this (no control plane, no second key)."""
 
     def __init__(self, reason: str, *, operation: str | None = None, model: str | None = None) -> None:
@@ -75,7 +75,7 @@ class NotChecked(pytest.skip.Exception):
         self.model = model
 
 
-class NotSent(pytest.skip.Exception):
+class NotSent(Skipped):
     """Nothing was sent: the budget is spent or the run has no API key."""
 
     def __init__(

@@ -38,8 +38,13 @@ def lifecycle_examples(params: dict, ctx: dict) -> int:
     return int(ctx["lifecycle_examples"])
 
 
-def schemathesis_positive(params: dict, ctx: dict) -> int:
-    return int(ctx["examples"]) if ctx["schemathesis_positive"] else 0
+def schemathesis_positive(params: dict, ctx: dict) -> int | None:
+    """Schemathesis's phases (explicit examples, coverage, generation) make as many cases as the
+    schema gives: no fixed number. Each billable one is taken from the budget, so: the budget, on a
+    live run that allows it (>= 50); unbounded (None) on the mock."""
+    if not ctx["schemathesis_positive"]:
+        return 0
+    return None if ctx["budget"] is None else int(ctx["budget"])
 
 
 def stateful(params: dict, ctx: dict) -> int:
@@ -80,7 +85,7 @@ def rank(item, ctx: dict[str, Any]) -> tuple[int, int]:
     if marker is None:
         return (1, DEFAULT_PRIORITY)
     params = dict(getattr(getattr(item, "callspec", None), "params", {}) or {})
-    return (1, _value(marker.kwargs.get("priority", DEFAULT_PRIORITY), params, ctx))
+    return (1, _value(marker.kwargs.get("priority", DEFAULT_PRIORITY), params, ctx) or DEFAULT_PRIORITY)
 
 
 def openai_family_first(params: dict, ctx: dict) -> int:
@@ -110,21 +115,23 @@ def context(config) -> dict[str, Any]:
     }
 
 
-def declared(item, ctx: dict[str, Any]) -> tuple[int, int]:
-    """(planned jobs, surprises) a test item declares; a breaking test: (1, 1) at most."""
+def declared(item, ctx: dict[str, Any]) -> tuple[int | None, int]:
+    """(planned jobs, surprises) a test item declares; a breaking test: (1, 1) at most. Planned jobs
+    None: as many as the budget allows (each taken from it)."""
     marker = item.get_closest_marker(MARKER)
     if marker is None:
         return 0, 0
     params = dict(getattr(getattr(item, "callspec", None), "params", {}) or {})
     if marker.kwargs.get("breaking"):
         return 1, 1
-    return _value(marker.kwargs.get("jobs", 0), params, ctx), _value(
-        marker.kwargs.get("surprises", 0), params, ctx
-    )
+    jobs = _value(marker.kwargs.get("jobs", 0), params, ctx)
+    return jobs, _value(marker.kwargs.get("surprises", 0), params, ctx) or 0
 
 
-def _value(spec: Any, params: dict, ctx: dict) -> int:
-    return int(spec(params, ctx) if callable(spec) else spec)
+def _value(spec: Any, params: dict, ctx: dict) -> int | None:
+    """A declared price: an int, or a function of (params, ctx); None: bounded only by the budget."""
+    value = spec(params, ctx) if callable(spec) else spec
+    return None if value is None else int(value)
 
 
 def _breaking(params: dict) -> tuple[str | None, str | None, Any]:
@@ -139,6 +146,7 @@ def describe(config, items) -> tuple[str, dict[str, Any]]:
     ctx = context(config)
     budget = ctx["budget"]
     planned: list[tuple[str, int]] = []
+    unbounded: list[str] = []  # as many as the budget allows
     may_bill: list[tuple[str, str]] = []
     remix_source = False
     for item in items:
@@ -159,7 +167,9 @@ def describe(config, items) -> tuple[str, dict[str, Any]]:
                 planned.append((item.nodeid, 1))  # unconfirmed: sent only with a job reserved
             continue
         jobs, surprises = declared(item, ctx)
-        if jobs:
+        if jobs is None:
+            unbounded.append(item.nodeid)
+        elif jobs:
             planned.append((item.nodeid, jobs))
         for n in range(surprises):
             may_bill.append(
@@ -167,7 +177,7 @@ def describe(config, items) -> tuple[str, dict[str, Any]]:
             )
     if remix_source:
         planned.append(("test_model_rules.py::completed_sora (fixture)", 1))
-    wanted = sum(n for _, n in planned)
+    wanted = sum(n for _, n in planned) + (budget or 0) * len(unbounded)
     capped = wanted if budget is None else min(budget, wanted)
     worst = capped + len(may_bill)
     lines = [
@@ -185,6 +195,7 @@ def describe(config, items) -> tuple[str, dict[str, Any]]:
             marked = True
         running += n
         lines.append(f"    {n:>3}  {nodeid}")
+    lines += [f"    all  {nodeid} (each case from the budget; unbounded on the mock)" for nodeid in unbounded]
     lines += [
         f"- requests that must be rejected but bill one job each if the server wrongly accepts them: "
         f"{len(may_bill)}"

@@ -59,7 +59,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("mode", nargs="?", choices=["run", "free"], default="run")
     parser.add_argument("--base-url", help="server to check, without /v1 (default: the mock in-process)")
-    parser.add_argument("--budget", type=int, default=0, help="billable jobs the run may create (default 0)")
+    parser.add_argument(
+        "--budget",
+        type=int,
+        help="billable jobs the run may create (default 0 with --base-url; the mock: unlimited)",
+    )
     parser.add_argument("--baseline", help="a previous drift.json: new / persisting / resolved drifts")
     parser.add_argument("--fail-on", choices=["any", "new"], default="any")
     parser.add_argument("--max-run-seconds", type=float)
@@ -72,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def pytest_args(opts: argparse.Namespace) -> list[str]:
+def pytest_args(opts: argparse.Namespace, extra: list[str] | None = None) -> list[str]:
     here = str(Path(__file__).resolve().parents[1])
     args = [here, "-q", "-p", "no:cacheprovider", "--report-dir", opts.report_dir]
     if opts.base_url:
@@ -80,7 +84,10 @@ def pytest_args(opts: argparse.Namespace) -> list[str]:
     if opts.mode == "free":
         args += ["-m", "free", "--drift-report"]
     else:
-        args += ["--max-billable-jobs", str(opts.budget), "--fail-on", opts.fail_on]
+        budget = opts.budget if opts.budget is not None else (0 if opts.base_url else None)
+        args += ["--fail-on", opts.fail_on] + (
+            ["--max-billable-jobs", str(budget)] if budget is not None else []
+        )
         args += ["--junitxml", str(Path(opts.report_dir) / "junit.xml")]
         if not opts.base_url:
             args += ["--drift-report"]
@@ -90,8 +97,7 @@ def pytest_args(opts: argparse.Namespace) -> list[str]:
         args += ["--max-run-seconds", str(opts.max_run_seconds)]
     if opts.plan:
         args += ["--plan"]
-    extra = list(opts.pytest_args or [])
-    return args + (extra[1:] if extra[:1] == ["--"] else extra)
+    return args + list(extra or [])
 
 
 def sentence(code: int, summary: dict[str, Any] | None, *, plan: bool = False, fail_on: str = "any") -> str:
@@ -138,12 +144,14 @@ def annotate(code: int, line: str) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    opts = _parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
+    opts = _parser().parse_args(argv[: argv.index("--")] if "--" in argv else argv)
     report = Path(opts.report_dir) / "drift.json"
     Path(opts.report_dir).mkdir(parents=True, exist_ok=True)
     if report.exists() and not opts.plan:
         report.unlink()  # a stale report must not speak for this run
-    code = int(pytest.main(pytest_args(opts)))
+    code = int(pytest.main(pytest_args(opts, extra)))
     summary = None
     if report.is_file() and not opts.plan:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from dataclasses import dataclass, field
@@ -72,7 +73,7 @@ class Target:
     def __init__(
         self,
         base_url: str,
-        client: httpx.Client,
+        client: Any,  # httpx.Client, or Starlette's TestClient (one) for the in-process mock
         key: str | None,
         key_2: str | None,
         *,
@@ -94,6 +95,7 @@ class Target:
         self.label = label
         self.app = app
         self._control: bool | None = None
+        self._any_key: bool | None = None
         #: run-level time limit (monotonic seconds), None for none
         self.deadline: float | None = None
         #: retries of idempotent calls: attempts in all, and the longest Retry-After honoured
@@ -158,6 +160,17 @@ class Target:
             except (httpx.HTTPError, ValueError):
                 self._control = False
         return self._control
+
+    @property
+    def accepts_any_key(self) -> bool:
+        """A mock started without --key accepts every well-formed key (its health says `keys: any`):
+        a check that a wrong key is refused cannot be made against it. Production lists its keys."""
+        if self._any_key is None:
+            self._any_key = False
+            if self.has_control_plane:
+                with contextlib.suppress(httpx.HTTPError, ValueError):
+                    self._any_key = self._control_call("GET", "/__mock/health").json().get("keys") == "any"
+        return self._any_key
 
     def _control_call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """A control-plane call through whatever network is in front of the mock. The mock's control
