@@ -114,12 +114,12 @@ def _commands(text: str) -> list[str]:
     """Shell commands of a block: comments dropped, `\\` continuations joined."""
     commands, current = [], ""
     for raw in text.splitlines():
-        line = raw if current else raw.strip()
+        line = raw.strip()
         if not current and (not line or line.startswith("#")):
             continue
         current += line
         if current.endswith("\\"):
-            current = current[:-1] + " "
+            current = current[:-1].rstrip() + " "
             continue
         commands.append(_strip_comment(current.strip()))
         current = ""
@@ -348,3 +348,42 @@ def test_links_between_pages_resolve():
             elif anchor and file.suffix == ".md" and anchor not in _anchors(file):
                 broken.append(f"{page.relative_to(ROOT)}: {target} (no such heading)")
     assert not broken, "\n".join(broken)
+
+
+# --- the front door, and the harness itself --------------------------------------------------
+
+FIRST_SCREEN = 30  # lines a reader sees before scrolling
+START_PATHS = ("#you-write-a-client", "#your-ci-is-in-another-language", "#you-watch-production-for-drift")
+
+
+def test_the_readme_is_a_front_door():
+    """At most about 150 lines, and each kind of user finds their start path on the first screen."""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 150
+    first = "\n".join(lines[:FIRST_SCREEN])
+    assert all(path in first for path in START_PATHS), [p for p in START_PATHS if p not in first]
+    anchors = _anchors(ROOT / "README.md")
+    assert all(any(a.startswith(path[1:]) for a in anchors) for path in START_PATHS)
+
+
+@pytest.mark.parametrize(
+    ("printed", "actual", "found"),
+    [
+        (["409"], ["409"], True),
+        (["409"], ["200"], False),  # short numbers are the page's own: they must match
+        (["x-request-id: 2026112122330060427635707059975"], ["x-request-id: 1"], True),  # long ones any
+        (['{"id":"eyJ...","status":"completed"}'], ['{"id":"eyJabc","status":"completed"}'], True),
+        (['{"id":"eyJ...","status":"completed"}'], ['{"id":"eyJabc","status":"failed"}'], False),
+        (["a", "b"], ["b", "a"], False),  # in the printed order
+        (["a", "...", "c"], ["a", "b", "c"], True),
+        (["worst case: … job(s)"], ["worst case: 39 job(s)"], True),
+    ],
+)
+def test_console_output_is_matched_line_by_line(printed, actual, found):
+    assert (_matches(printed, actual) is None) is found
+
+
+def test_commands_are_read_as_a_shell_reads_them():
+    text = '# a comment\nmake mock    # runs the mock\ncurl -s a \\\n    -d \'{"k": "#1"}\'\n\n'
+    assert _commands(text) == ["make mock", 'curl -s a -d \'{"k": "#1"}\'']
+    assert _session("$ A=1 \\\n  B=2\nout\n$ echo\n") == [("A=1 \\\n  B=2", ["out"]), ("echo", [])]
