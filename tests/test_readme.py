@@ -387,3 +387,54 @@ def test_commands_are_read_as_a_shell_reads_them():
     text = '# a comment\nmake mock    # runs the mock\ncurl -s a \\\n    -d \'{"k": "#1"}\'\n\n'
     assert _commands(text) == ["make mock", 'curl -s a -d \'{"k": "#1"}\'']
     assert _session("$ A=1 \\\n  B=2\nout\n$ echo\n") == [("A=1 \\\n  B=2", ["out"]), ("echo", [])]
+
+
+# --- every option a user can pass is on a page -------------------------------------------------
+
+
+def _help(*command: str) -> str:
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, env=_env(0))
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _sections(text: str, *titles: str) -> str:
+    """The parts of a --help text under the headers (unindented lines ending in ':') named."""
+    keep, out = False, []
+    for line in text.splitlines():
+        if line and not line[0].isspace() and line.rstrip().endswith(":"):
+            keep = any(title in line for title in titles)
+        elif keep:
+            out.append(line)
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize(
+    ("command", "sections", "page"),
+    [
+        (("aihubmix-mock", "serve", "--help"), (), "docs/mock.md"),
+        (
+            ("python", "-m", "pytest", "--help"),
+            ("contract suite", "zero-cost drift watch"),
+            "docs/contract-suite.md docs/free-watch.md",
+        ),
+    ],
+    ids=["aihubmix-mock serve", "pytest contract_tests"],
+)
+def test_every_option_is_documented(command, sections, page):
+    """An option added to the CLI or the suite without a line in its page fails here."""
+    text = _help(*command)
+    if sections:
+        text = _sections(text, *sections)
+    options = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]+)", text)) - {"--help"}
+    assert options, "no options found: has the --help layout changed?"
+    documented = " ".join((ROOT / p).read_text(encoding="utf-8") for p in page.split())
+    missing = sorted(o for o in options if f"`{o}" not in documented)
+    assert not missing, f"not in {page}: {', '.join(missing)}"
+
+
+def test_every_make_target_is_documented():
+    targets = set(re.findall(r"^([a-z][a-z-]*):", (ROOT / "Makefile").read_text(encoding="utf-8"), re.M))
+    page = (ROOT / "docs" / "contributing.md").read_text(encoding="utf-8")
+    assert targets
+    assert not sorted(t for t in targets if f"`make {t}`" not in page)
