@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -153,6 +154,23 @@ def _env(port: int) -> dict[str, str]:
     return env
 
 
+@pytest.fixture
+def kept_reports(tmp_path_factory):
+    """A documented `make contract` or `make free` writes reports/ as it would for a user, so the
+    user's own reports/ (a kept baseline, the last live run's reports/free) is put aside and back."""
+    reports = ROOT / "reports"
+    had = reports.exists()
+    saved = tmp_path_factory.mktemp("kept") / "reports"
+    if had:
+        shutil.move(reports, saved)
+    try:
+        yield
+    finally:
+        shutil.rmtree(reports, ignore_errors=True)
+        if had:
+            shutil.move(saved, reports)
+
+
 # --- python ----------------------------------------------------------------------------------
 
 
@@ -180,7 +198,7 @@ def test_python_script_runs(block, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("block", _of("sh", "runnable"), ids=str)
-def test_shell_commands_run(block, tmp_path):
+def test_shell_commands_run(block, tmp_path, kept_reports):
     with MockServer(job_seconds=5) as mock:
         port = int(mock.url.rsplit(":", 1)[1])
         for command in _commands(_local(block.text, port)):
@@ -286,7 +304,7 @@ def _matches(printed: list[str], actual: list[str]) -> str | None:
 
 
 @pytest.mark.parametrize("block", _of("console", "runnable"), ids=str)
-def test_console_session_prints_what_the_page_shows(block, tmp_path):
+def test_console_session_prints_what_the_page_shows(block, tmp_path, kept_reports):
     with MockServer(job_seconds=5) as mock:
         port = int(mock.url.rsplit(":", 1)[1])
         steps = _session(_local(block.text, port))
