@@ -19,6 +19,10 @@ The make mock address (127.0.0.1:4010, localhost:4010, `PORT`) is replaced by a 
 free loopback port, so nothing here touches a server someone else runs. Blocks that mention
 `make` or a path of the repository run from its root; the others in a temporary folder (files an
 example writes land there).
+
+Besides: links between the pages resolve (anchors too), every option of `aihubmix-mock serve` and
+of the suite and every make target is named on its page, a long page opens with a table of
+contents, and the README stays a front door (its three start paths on the first screen).
 """
 
 from __future__ import annotations
@@ -456,3 +460,13 @@ def test_every_make_target_is_documented():
     page = (ROOT / "docs" / "contributing.md").read_text(encoding="utf-8")
     assert targets
     assert not sorted(t for t in targets if f"`make {t}`" not in page)
+
+
+LONG_PAGE = 100  # lines: past this, a page opens with a table of contents
+LONG_PAGES = [p for p in PAGES if p.exists() and len(p.read_text(encoding="utf-8").splitlines()) > LONG_PAGE]
+
+
+@pytest.mark.parametrize("page", LONG_PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_a_long_page_has_a_table_of_contents(page):
+    top = "\n".join(page.read_text(encoding="utf-8").splitlines()[:40])
+    assert len(re.findall(r"\]\(#[^)]+\)", top)) >= 3, f"{page.name} is long and has no table of contents"
