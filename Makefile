@@ -103,7 +103,7 @@ docs-snapshot: install
 deep: install
 	$(PY) -m pytest contract_tests -q --profile=deep
 
-## make drift-demo: the suite against each deliberately drifted stand-in (see README).
+## make drift-demo: the suite against each deliberately drifted stand-in (see docs/contract-suite.md).
 drift-demo: install
 	$(PY) -m pytest tests/test_drift_standins.py -q -s
 
