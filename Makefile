@@ -14,7 +14,7 @@ FAIL_ON ?= any
 MAX_RUN_SECONDS ?=
 PLAN ?=
 
-.PHONY: install install-runtime test test-unit test-contract test-socket mock lint format contract free docs-snapshot bench deep drift-demo rules clean
+.PHONY: install install-runtime test test-unit test-contract test-socket mock lint format contract free docs-snapshot bench deep drift-demo rules clean image image-test
 
 # setuptools says, for every editable install, to beware of folders named like the package: ours
 # installs as aihubmix_mock from mock/ (pyproject.toml says why), so there is none. Silenced by name.
@@ -104,5 +104,21 @@ rules: install
 bench: install
 	$(PY) bench/run.py
 
+## make image [IMAGE=aihubmix-video-mock:dev] [BASE=python:3.11-slim] [DOCKER_NETWORK=host]: the container
+## image (Dockerfile), its runtime wheels made on the host first (.wheelhouse/, pinned by constraints.txt),
+## so the build fetches nothing. Needs Docker; not part of make test. See docs/ci.md.
+IMAGE ?= aihubmix-video-mock:dev
+BASE ?=
+DOCKER_NETWORK ?= host
+image: install-runtime
+	rm -rf .wheelhouse
+	$(PY) -m pip wheel --quiet --disable-pip-version-check . -c constraints.txt -w .wheelhouse
+	docker build --network $(DOCKER_NETWORK) $(if $(BASE),--build-arg BASE=$(BASE)) -t $(IMAGE) .
+
+## make image-test: start the image and drive it the way other projects do (health within 3 s, the
+## official Node client, the service-container recipe, testcontainers for Node). Needs Docker and npm.
+image-test: image
+	IMAGE=$(IMAGE) DOCKER_NETWORK=$(DOCKER_NETWORK) scripts/image-test.sh
+
 clean:
-	rm -rf $(VENV) reports .hypothesis *.egg-info
+	rm -rf $(VENV) reports .hypothesis *.egg-info .wheelhouse
