@@ -5,7 +5,8 @@
 #      own HEALTHCHECK turns healthy; `docker stop` exits 0.
 #   2. the GitHub Actions service container's equivalent: options from env AIHUBMIX_MOCK_ARGS, waited
 #      for by docker's health status as the runner does; the state volume keeps a job across containers.
-#   3. testcontainers for Node starting the image (recipes/node/testcontainers.test.mjs).
+#   3. the GitHub Action's script (scripts/mock-action.sh) with the docker runner: url output, stop.
+#   4. testcontainers for Node starting the image (recipes/node/testcontainers.test.mjs).
 # Needs Docker and npm. DOCKER_NETWORK=host (the default) runs containers on the host's network with
 # the mock on a free loopback port; any other value maps the port to 127.0.0.1 instead.
 set -euo pipefail
@@ -90,7 +91,20 @@ status=$(curl -fsS "$url/v1/videos/$id" -H 'Authorization: Bearer sk-test' | jq 
 docker stop "$cid" >/dev/null
 say "healthy by docker's status, keys from the env, a job kept in the volume across two containers"
 
-say "3. testcontainers (Node)"
+say "3. the GitHub Action's steps, docker runner (the pip runner runs in tests/test_action.py)"
+export RUNNER_TEMP=$(mktemp -d) GITHUB_OUTPUT=/dev/null
+action_port=$(free_port)
+action_out=$(MOCK_RUNNER=docker MOCK_IMAGE=$IMAGE MOCK_PORT=$action_port MOCK_ARGS="--job-seconds 0" \
+  MOCK_DOCKER_NETWORK=$NETWORK "$ROOT/scripts/mock-action.sh" start)
+grep -qx "url=http://127.0.0.1:$action_port" <<<"$action_out" && grep -qx "runner=docker" <<<"$action_out" \
+  || fail "the action's start said: $action_out"
+(cd "$NODE_DIR" && MOCK_URL=http://127.0.0.1:$action_port npm test --silent) || fail "the Node client against the action's mock"
+"$ROOT/scripts/mock-action.sh" stop
+! curl -fs -o /dev/null "http://127.0.0.1:$action_port/__mock/health" || fail "the action's stop left the mock running"
+rm -rf "$RUNNER_TEMP"
+say "started by the action from the image, the Node client passed, stopped"
+
+say "4. testcontainers (Node)"
 (cd "$NODE_DIR" && MOCK_IMAGE=$IMAGE MOCK_NETWORK=$NETWORK TESTCONTAINERS_RYUK_DISABLED=true npm run --silent test:containers) \
   || fail "the testcontainers recipe"
 say "all recipes passed"
