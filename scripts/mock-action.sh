@@ -26,7 +26,7 @@ die() { echo "::error::aihubmix-mock action: $*" >&2; exit 1; }
 
 default_image() {
   local repo=${GITHUB_ACTION_REPOSITORY:-} ref=${GITHUB_ACTION_REF:-}
-  [ -n "$repo" ] && [ -n "$ref" ] && echo "ghcr.io/${repo,,}:$ref"
+  [ -n "$repo" ] && [ -n "$ref" ] && echo "ghcr.io/$(echo "$repo" | tr '[:upper:]' '[:lower:]'):$ref"
 }
 
 start_docker() {  # $1 image
@@ -53,8 +53,12 @@ start_pip() {
     fi
     bin=$venv/bin/aihubmix-mock
   fi
+  # Its own session where there is setsid (Linux), so the step's end signals nothing to it; macOS
+  # runners have none, and the runner keeps a step's background processes until the job ends anyway.
+  local detach=()
+  if command -v setsid >/dev/null 2>&1; then detach=(setsid); fi
   # shellcheck disable=SC2086  # MOCK_ARGS holds several options; AIHUBMIX_MOCK_ARGS would split the same way
-  setsid "$bin" serve --host 127.0.0.1 --port "$PORT" ${MOCK_ARGS:-} >"$STATE/$PORT.log" 2>&1 </dev/null &
+  ${detach[@]+"${detach[@]}"} "$bin" serve --host 127.0.0.1 --port "$PORT" ${MOCK_ARGS:-} >"$STATE/$PORT.log" 2>&1 </dev/null &
   echo "pid $!" >"$STATE/$PORT"
 }
 

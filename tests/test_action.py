@@ -69,6 +69,30 @@ def test_start_waits_for_health_outputs_the_url_and_stop_stops_it(tmp_path):
     assert nothing.returncode == 0 and "no mock to stop" in nothing.stderr
 
 
+@pytest.mark.parametrize(
+    ("docker", "says"),
+    [
+        ("exit 1", "starting the package"),  # no daemon: pip, quietly
+        ('[ "$1" = info ] && exit 0; exit 1', "cannot pull ghcr.io/owner/repo:v9.9.9"),  # no such image
+    ],
+)
+def test_auto_falls_back_to_pip_when_docker_cannot_run_the_image(tmp_path, docker, says):
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "docker").write_text(f"#!/bin/sh\n{docker}\n")
+    (fake / "docker").chmod(0o755)
+    port = str(free_port())
+    started, outputs = action(
+        "start", tmp_path, path=f"{fake}{os.pathsep}{BIN_DIR}", MOCK_PORT=port,
+        GITHUB_ACTION_REPOSITORY="Owner/Repo", GITHUB_ACTION_REF="v9.9.9",
+    )  # fmt: skip
+    try:
+        assert started.returncode == 0, started.stderr
+        assert outputs["runner"] == "pip" and says in started.stderr
+    finally:
+        assert action("stop", tmp_path)[0].returncode == 0
+
+
 def test_a_mock_that_cannot_start_fails_the_step_with_its_log(tmp_path):
     started, outputs = action(
         "start", tmp_path, MOCK_RUNNER="pip", MOCK_PORT=str(free_port()), MOCK_ARGS="--job-seconds nan"
