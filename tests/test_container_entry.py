@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from aihubmix_mock.cli import with_env_args
-from aihubmix_mock.healthcheck import health_url
+from aihubmix_mock.healthcheck import _is_mock, health_url
 from tests.test_cli import BIN, Server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,6 +83,14 @@ def test_health_url_reads_the_port_from_the_command_line_the_env_and_port(monkey
     assert health_url(cmd) == "http://127.0.0.1:5002/__mock/health"
     with pytest.raises(ValueError):
         health_url(["python", "-m", "http.server"])
+
+
+def test_the_health_check_knows_the_mock_from_an_init_or_itself():
+    assert _is_mock(["/opt/mock/bin/python", "/opt/mock/bin/aihubmix-mock", "serve", "--host", "0.0.0.0"])
+    assert _is_mock(["python3", "-m", "aihubmix_mock", "serve"])
+    assert not _is_mock(["/sbin/docker-init", "--", "aihubmix-mock-entrypoint", "--job-seconds", "0"])
+    assert not _is_mock(["python", "-m", "aihubmix_mock.healthcheck"])
+    assert not _is_mock(["python", "-m", "http.server"])
 
 
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="the health check reads /proc (Linux)")
