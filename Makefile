@@ -104,15 +104,17 @@ rules: install
 bench: install
 	$(PY) bench/run.py
 
-## make image [IMAGE=aihubmix-video-mock:dev] [BASE=python:3.11-slim] [DOCKER_NETWORK=host]: the container
-## image (Dockerfile), its runtime wheels made on the host first (.wheelhouse/, pinned by constraints.txt),
-## so the build fetches nothing. Needs Docker; not part of make test. See docs/ci.md.
+## make image [IMAGE=aihubmix-video-mock:dev] [BASE=python:3.11-slim] [DOCKER_NETWORK=host] [WHEELHOUSE=0|1]:
+## the container image (Dockerfile). Its runtime wheels (pinned by constraints.txt) are made on the host
+## first (.wheelhouse/), so the build fetches nothing; by default only where they fit the image (Linux,
+## Python 3.11), elsewhere the build takes them from PyPI. Needs Docker; not part of make test. docs/ci.md.
 IMAGE ?= aihubmix-video-mock:dev
 BASE ?=
 DOCKER_NETWORK ?= host
+WHEELHOUSE ?= $(shell $(PYTHON) -c 'import sys; print(int(sys.platform == "linux" and sys.version_info[:2] == (3, 11)))')
 image: install-runtime
 	rm -rf .wheelhouse
-	$(PY) -m pip wheel --quiet --disable-pip-version-check . -c constraints.txt -w .wheelhouse
+	$(if $(filter 1,$(WHEELHOUSE)),$(PY) -m pip wheel --quiet --disable-pip-version-check . -c constraints.txt -w .wheelhouse)
 	docker build --network $(DOCKER_NETWORK) $(if $(BASE),--build-arg BASE=$(BASE)) -t $(IMAGE) .
 
 ## make image-test: start the image and drive it the way other projects do (health within 3 s, the
