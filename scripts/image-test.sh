@@ -97,12 +97,14 @@ docker stop "$cid" >/dev/null
 say "healthy by docker's status, keys from the env, a job kept in the volume across two containers"
 
 say "3. the GitHub Action's steps, docker runner (the pip runner runs in tests/test_action.py)"
-export RUNNER_TEMP=$(mktemp -d) GITHUB_OUTPUT=/dev/null
+RUNNER_TEMP=$(mktemp -d)
+export RUNNER_TEMP GITHUB_OUTPUT=/dev/null
 action_port=$(free_port)
 action_out=$(MOCK_RUNNER=docker MOCK_IMAGE=$IMAGE MOCK_PORT=$action_port MOCK_ARGS="--job-seconds 0" \
   MOCK_DOCKER_NETWORK=$NETWORK "$ROOT/scripts/mock-action.sh" start)
-grep -qx "url=http://127.0.0.1:$action_port" <<<"$action_out" && grep -qx "runner=docker" <<<"$action_out" \
-  || fail "the action's start said: $action_out"
+if ! grep -qx "url=http://127.0.0.1:$action_port" <<<"$action_out" || ! grep -qx "runner=docker" <<<"$action_out"; then
+  fail "the action's start said: $action_out"
+fi
 (cd "$NODE_DIR" && MOCK_URL=http://127.0.0.1:$action_port npm test --silent) || fail "the Node client against the action's mock"
 "$ROOT/scripts/mock-action.sh" stop
 ! curl -fs -o /dev/null "http://127.0.0.1:$action_port/__mock/health" || fail "the action's stop left the mock running"

@@ -136,7 +136,7 @@ stop() {
 }
 
 contract() {
-  [ -n "${BASE_URL:-}" ] || die "contract needs base-url"
+  [ -n "${BASE_URL:-}" ] || die "contract needs base_url"
   local err=$STATE/contract.err code=0 report=${REPORT_DIR:-aihubmix-drift-report}
   mkdir -p "$STATE"
   # stdout as it comes, stderr also kept in $err (pipefail: the pipeline's code is make's)
