@@ -16,7 +16,7 @@ MAX_RUN_SECONDS ?=
 PLAN ?=
 REPORT_DIR ?= reports
 
-.PHONY: install install-runtime test test-unit test-contract test-socket mock lint format contract free docs-snapshot bench deep drift-demo rules clean
+.PHONY: install install-runtime test test-unit test-contract test-socket mock lint format contract free docs-snapshot bench deep drift-demo rules clean image image-test
 
 # setuptools says, for every editable install, to beware of folders named like the package: ours
 # installs as aihubmix_mock from mock/ (pyproject.toml says why), so there is none. Silenced by name.
@@ -114,5 +114,23 @@ rules: install
 bench: install
 	$(PY) bench/run.py
 
+## make image [IMAGE=aihubmix-video-mock:dev] [BASE=python:3.11-slim] [DOCKER_NETWORK=host] [WHEELHOUSE=0|1]:
+## the container image (Dockerfile). Its runtime wheels (pinned by constraints.txt) are made on the host
+## first (.wheelhouse/), so the build fetches nothing; by default only where they fit the image (Linux,
+## Python 3.11), elsewhere the build takes them from PyPI. Needs Docker; not part of make test. docs/ci.md.
+IMAGE ?= aihubmix-video-mock:dev
+BASE ?=
+DOCKER_NETWORK ?= host
+WHEELHOUSE ?= $(shell $(PYTHON) -c 'import sys; print(int(sys.platform == "linux" and sys.version_info[:2] == (3, 11)))')
+image: install-runtime
+	rm -rf .wheelhouse
+	$(if $(filter 1,$(WHEELHOUSE)),$(PY) -m pip wheel --quiet --disable-pip-version-check . -c constraints.txt -w .wheelhouse)
+	docker build --network $(DOCKER_NETWORK) $(if $(BASE),--build-arg BASE=$(BASE)) -t $(IMAGE) .
+
+## make image-test: start the image and drive it the way other projects do (health within 3 s, the
+## official Node client, the service-container recipe, testcontainers for Node). Needs Docker and npm.
+image-test: image
+	IMAGE=$(IMAGE) DOCKER_NETWORK=$(DOCKER_NETWORK) scripts/image-test.sh
+
 clean:
-	rm -rf $(VENV) reports .hypothesis *.egg-info
+	rm -rf $(VENV) reports .hypothesis *.egg-info .wheelhouse
