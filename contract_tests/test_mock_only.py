@@ -27,7 +27,7 @@ def test_forced_failure(api, control):
     assert final["error"]["message"] and final["error"].get("type") == "video_generation_error"
 
 
-def test_injected_429_has_retry_after(api, control):
+def test_injected_429_has_retry_after(api, keyed, control):
     control.control("POST", "/faults", json={"status": 429, "count": 2, "retry_after": 3, "method": "GET"})
     for _ in range(2):
         # the 429 asked for is not retried; a 503 from a network in between still is
@@ -159,7 +159,7 @@ def _job_ids(api) -> set[str]:
         after = page["data"][-1]["id"]
 
 
-def test_named_fault_queued_by_the_control_plane(api, control):
+def test_named_fault_queued_by_the_control_plane(api, keyed, control):
     control.control("POST", "/faults", json={"fault": "balance", "count": 2, "method": "POST"})
     status, _, example = FAULTS["balance"]
     for _ in range(2):

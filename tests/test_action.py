@@ -103,32 +103,24 @@ def test_a_mock_that_cannot_start_fails_the_step_with_its_log(tmp_path):
     assert not list((tmp_path / "aihubmix-mock-action").glob("[0-9]*")), "nothing left to stop"
 
 
-@pytest.mark.parametrize("suite_code", [0, 1, 3])
-def test_contract_runs_make_contract_and_keeps_the_suites_exit_code(tmp_path, suite_code):
-    # A stand-in for make: records its arguments, writes a report, fails as GNU make does (exit 2,
-    # the recipe's own code in its last line).
-    fake = tmp_path / "bin"
-    fake.mkdir()
-    (fake / "make").write_text(
-        "#!/bin/sh\n"
-        f'echo "$@" > {tmp_path}/make-args\n'
-        'mkdir -p "$2/reports" && echo "{}" > "$2/reports/drift.json"\n'
-        f"[ {suite_code} = 0 ] && exit 0\n"
-        f'echo "make: *** [Makefile:77: contract] Error {suite_code}" >&2; exit 2\n'
-    )
-    (fake / "make").chmod(0o755)
-    copy = tmp_path / "action"  # the action's checkout: the stand-in writes reports/ there
-    (copy / "scripts").mkdir(parents=True)
-    shutil.copy(SCRIPT, copy / "scripts")
+@pytest.mark.parametrize(
+    ("standin", "suite_code", "annotation"),
+    [("faithful", 0, "::notice::contract: no drift"), ("rename_status", 1, "::error::contract: DRIFT"),
+     ("balance", 3, "::warning::contract: INCIDENTS")],
+)  # fmt: skip
+def test_contract_mode_keeps_the_suites_exit_code(standins, tmp_path, standin, suite_code, annotation):
+    """The action's second use, against the drifted stand-ins served as a user serves them: the step
+    exits with the suite's own code (not make's 2), says which in an annotation, and keeps the report."""
+    from contract_tests.engine.target import KEY_A, KEY_B
+
     report = tmp_path / "report"
     result, outputs = action(
-        "contract", tmp_path, script=copy / "scripts" / SCRIPT.name, path=str(fake),
-        BASE_URL="http://127.0.0.1:9", BUDGET="2", FAIL_ON="new", REPORT_DIR=str(report),
+        "contract", tmp_path, BASE_URL=standins(standin), BUDGET="3", FAIL_ON="new", REPORT_DIR=str(report),
+        GITHUB_ACTIONS="true", AIHUBMIX_API_KEY=KEY_A, AIHUBMIX_API_KEY_2=KEY_B,
+        PYTEST_ADDOPTS="-k 'test_semantics or (test_job_lifecycle_and_content and Sora)'",
     )  # fmt: skip
-    assert result.returncode == suite_code and outputs["code"] == str(suite_code), result.stderr
-    assert (tmp_path / "make-args").read_text().split() == [
-        "-C", str(copy), "contract", "BASE_URL=http://127.0.0.1:9", "BUDGET=2", "FAIL_ON=new",
-    ]  # fmt: skip
+    assert result.returncode == suite_code and outputs["code"] == str(suite_code), result.stdout[-3000:]
+    assert annotation in result.stdout, result.stdout[-2000:]
     assert (report / "drift.json").exists() and outputs["report"] == str(report)
 
 

@@ -165,30 +165,6 @@ def test_a_flaky_network_is_retried_not_drift(dirty_mock, tmp_path):
 
 
 # --------------------------------------------------------------------------- make and the workflow
-@pytest.fixture(scope="module")
-def standins():
-    """The drifted stand-ins as a user serves them (`python -m tests.drift_standins NAME`)."""
-    running: dict[str, tuple[subprocess.Popen, str]] = {}
-
-    def start(name: str) -> str:
-        if name not in running:
-            port = _port()
-            process = subprocess.Popen(
-                [sys.executable, "-m", "tests.drift_standins", name, "--port", str(port)],
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            running[name] = (process, f"http://127.0.0.1:{port}")
-            _wait(running[name][1])
-        return running[name][1]
-
-    yield start
-    for process, _ in running.values():
-        process.terminate()
-        process.wait(10)
-
-
 # a quick selection: what each stand-in breaks shows in these tests
 QUICK = "test_semantics or (test_job_lifecycle_and_content and Sora)"
 
