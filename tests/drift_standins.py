@@ -323,7 +323,7 @@ def _model_of(headers: dict, body: bytes) -> str | None:
         except ValueError:
             return None
         return data.get("model") if isinstance(data, dict) else None
-    found = re.search(rb'name="model"\r\n(?:[^\r\n]*\r\n)*\r\n([^\r\n]*)', body)
+    found = re.search(rb'name="model"(?:\r\n[^\r\n]+)*\r\n\r\n([^\r\n]*)', body)
     return found.group(1).decode("utf-8", "replace") if found else None
 
 

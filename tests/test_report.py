@@ -290,10 +290,26 @@ def test_a_known_difference_s_status_and_sent_narrow_it():
         is None
     )
     assert (
-        evidence.match_known("retrieveVideo", None, None, "test_unknown_id_is_404", status=400)["id"]
+        evidence.match_known(
+            "retrieveVideo",
+            None,
+            None,
+            "test_unknown_id_is_404",
+            status=400,
+            response={"error": {"message": "Bad Request – invalid channel ID."}},
+        )["id"]
         == "K-UNKNOWN-CHANNEL"
     )
     assert evidence.match_known("retrieveVideo", None, None, "test_unknown_id_is_404", status=200) is None
+    # the wording is production's: without the answer's body, or with other words, it is not this entry
+    assert evidence.match_known("retrieveVideo", None, None, "test_unknown_id_is_404", status=400) is None
+    canned = {"error": {"message": "seconds: '5' is invalid: allowed: 4, 8, 12 [rule SORA-SECONDS]"}}
+    assert (
+        evidence.match_known(
+            "retrieveVideo", None, None, "test_unknown_id_is_404", status=400, response=canned
+        )
+        is None
+    )
 
 
 # ------------------------------------------------------------------ known differences excuse only their answer

@@ -154,8 +154,10 @@ def answer_matches(entry: dict[str, Any], status: int | None, response: Any = _U
     if status is None or status not in _statuses(entry):
         return False
     pattern = entry.get("message")
-    if not pattern or response is _UNSAID:
+    if not pattern:
         return True
+    if response is _UNSAID:  # the wording cannot be compared: the entry does not describe it
+        return False
     text = response if isinstance(response, str) else json.dumps(response, default=str, ensure_ascii=False)
     return re.search(pattern, text or "", re.IGNORECASE) is not None
 
@@ -173,8 +175,8 @@ def match_known(
 ) -> dict[str, Any] | None:
     """The x-known-differences entry that describes this failure, or None (then it is judged
     normally). `status` and `response` are what the failing exchange got: the entry must name that
-    status, and its `message` pattern must be in `response` (a caller that does not pass
-    `response` has the status alone compared)."""
+    status, and its `message` pattern must be in `response` (an entry with a pattern matches no
+    failure whose `response` the caller does not pass)."""
     for entry in known_differences():
         if not answer_matches(entry, status, response):
             continue

@@ -267,8 +267,9 @@ def _cause_key(r: dict[str, Any]) -> tuple:
     if isinstance(status, int) and status >= 400:
         text = _answer_text(ex)
         sent = (ex.get("request") or {}).get("model") if isinstance(ex.get("request"), dict) else None
-        if isinstance(sent, str) and len(sent) > 1:  # the model it was asked for, whatever it is
-            text = text.replace(json.dumps(sent)[1:-1], "{model}").replace(sent, "{model}")
+        if isinstance(sent, str) and sent:  # the model it was asked for, whatever it is, as quoted
+            for quoted in {repr(sent), json.dumps(sent), json.dumps(repr(sent))[1:-1], f"'{sent}'"}:
+                text = text.replace(quoted, "'{model}'")
         return ("answer", status, _normalise(text)[:200])
     if isinstance(status, int) and r.get("check") == "rejected":
         return ("accepts", r["operation"], status)
@@ -345,8 +346,7 @@ def causes(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     )
                 continue
             if names_model and len(models) > 1:
-                known_models = _models() & set(models)
-                title = f"{len(known_models) or len(models)} models answer {shown} ({', '.join(operations)})"
+                title = f"{len(models)} models answer {shown} ({', '.join(operations)})"
                 kind = "models not served" if status in NOT_SERVED else "models answer alike"
             elif len(checks) > 2 and 400 <= status < 500:
                 every = "every refusal is" if len(rs) == refusals else "one answer for many refusals:"
