@@ -725,3 +725,47 @@ def test_changes_md_says_when_there_is_no_previous_run(tmp_path):
     text = second.write_changes("the mock").read_text("utf-8")
     assert "nothing: every fetched document equals the previous run's (1 compared)" in text
     assert "1 document(s) had no previous copy" in text
+
+
+# ------------------------------------------------------------------ the nightly workflow's own steps
+def _workflow_step(name: str) -> str:
+    import yaml
+
+    folder = Path(generate.__file__).parents[2]
+    workflow = yaml.safe_load((folder / ".github/workflows/nightly-drift.yml").read_text("utf-8"))
+    return next(s["run"] for s in workflow["jobs"]["drift"]["steps"] if s.get("name") == name)
+
+
+def test_the_nightly_keeps_thirty_nights_and_the_newest_is_the_baseline(tmp_path):
+    """The workflow's own `keep` and `baseline` steps, run by bash in a checkout-like folder, 32
+    nights in a row: 30 are kept, each with that night's changes.md; the page plots them; the next
+    night's baseline is the newest."""
+    import subprocess
+
+    root = Path(generate.__file__).parents[2]
+    for name in (".venv", "contract_tests", "openapi", "fixtures"):  # a checkout, as the runner has it
+        (tmp_path / name).symlink_to(root / name)
+    reports = tmp_path / "reports"
+    (reports / "free").mkdir(parents=True)
+    keep_step = _workflow_step("keep this night (the newest 30) and draw the history page")
+    baseline_step = _workflow_step("the newest kept night is the baseline")
+    first = subprocess.run(["bash", "-ec", baseline_step], cwd=tmp_path, capture_output=True, text=True)
+    assert first.returncode == 0 and "no previous night kept" in first.stdout
+    for night in range(1, 33):
+        summary = _night(1, night % 5, 1)
+        summary["generated_at"] = f"2026-{10 + night // 31:02d}-{night % 31 + 1:02d}T03:17:00Z"
+        (reports / "drift.json").write_text(json.dumps(summary), "utf-8")
+        (reports / "free" / "changes.md").write_text(f"# night {night}\n", "utf-8")
+        done = subprocess.run(
+            ["bash", "-ec", keep_step], cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+    nights = sorted(p.name for p in (reports / "history").iterdir())
+    assert len(nights) == 30 and nights[-1] == "2026-11-02" and "2026-10-02" not in nights
+    assert (reports / "history" / nights[-1] / "changes.md").read_text("utf-8") == "# night 32\n"
+    assert "30 run(s) shown" in (reports / "drift.html").read_text("utf-8")
+    done = subprocess.run(["bash", "-ec", baseline_step], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0 and f"reports/history/{nights[-1]}/drift.json" in done.stdout
+    assert json.loads((reports / "previous" / "drift.json").read_text("utf-8"))["generated_at"].startswith(
+        "2026-11-02"
+    )

@@ -3,11 +3,12 @@ runs kept under a history folder, `<history>/<night>/drift.json`, and this run. 
 script: inline SVG plots of drifts, incidents, not sent and not checked per night, and of each
 operation × model's state per night, with the newest run's causes. Opens from disk in any browser.
 
-    python -m contract_tests.engine.history keep reports/drift.json --history reports/history --keep 30
+    python -m contract_tests.engine.history keep reports/drift.json --history reports/history --keep 30 \
+        --with reports/free/changes.md
     python -m contract_tests.engine.history html --history reports/history --out reports/drift.html
 
-`keep` copies a run's drift.json to `<history>/<its date>/drift.json` and removes all but the
-newest `--keep` nights; `html` writes the page from the kept runs alone.
+`keep` copies a run's drift.json (and each `--with` file) to `<history>/<its date>/` and removes
+all but the newest `--keep` nights; `html` writes the page from the kept runs alone.
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ COLOURS = {
     "conforms": "#2ca02c",
     "not sent": "#7f7f7f",
     "not checked": "#c7c7c7",
+}
+#: each verdict of a run, as drift.md's title and this page's say it
+VERDICTS = {
+    "drift": "DRIFTED",
+    "incident": "INCIDENTS (could not check everything)",
+    "conforms": "CONFORMS",
 }
 #: states a run written before "not sent" existed spelled otherwise
 OLD_SPELLINGS = {"not_checked": "not checked", "incidents": "incident"}
@@ -59,14 +66,17 @@ def _count(run: dict[str, Any], state: str) -> int:
     return int(counts.get(state, 0) or 0)
 
 
-def keep(drift_json: Path, history: Path, nights: int) -> Path:
-    """Copy one run's drift.json into the history (one folder per night; a second run the same
-    night replaces the first) and keep only the newest `nights` folders."""
+def keep(drift_json: Path, history: Path, nights: int, extra: list[Path] | tuple[Path, ...] = ()) -> Path:
+    """Copy one run's drift.json (and `extra` files, e.g. the free watch's changes.md) into the
+    history (one folder per night; a second run the same night replaces the first) and keep only
+    the newest `nights` folders."""
     run = json.loads(drift_json.read_text("utf-8"))
     night = str(run.get("generated_at") or "")[:10] or "undated"
     target = history / night / "drift.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(drift_json, target)
+    for path in extra:
+        shutil.copyfile(path, target.parent / path.name)
     folders = sorted(p for p in history.iterdir() if (p / "drift.json").is_file())
     for old in folders[: max(0, len(folders) - nights)]:
         shutil.rmtree(old)
@@ -98,7 +108,7 @@ def _bars(runs: list[dict[str, Any]]) -> str:
     ]
     for n, run in enumerate(runs):
         x = left + n * step + step * 0.15
-        y = height - bottom
+        y: float = height - bottom
         for state in PLOTTED:
             value = _count(run, state)
             if not value:
@@ -184,8 +194,6 @@ def _nights_table(runs: list[dict[str, Any]], page: Path) -> str:
 
 def page(summary: dict[str, Any], runs: list[dict[str, Any]], out: Path) -> str:
     """The HTML of the history page: `runs` oldest first, the newest being `summary`."""
-    from .report import VERDICTS
-
     verdict = VERDICTS.get(summary.get("verdict", ""), str(summary.get("verdict")))
     grid, conforming = _grid(runs)
     causes = "".join(
@@ -240,6 +248,9 @@ def main(argv: list[str] | None = None) -> int:
     keep_cmd.add_argument("drift_json", type=Path)
     keep_cmd.add_argument("--history", type=Path, default=Path("reports/history"))
     keep_cmd.add_argument("--keep", type=int, default=30, help="nights kept (default 30)")
+    keep_cmd.add_argument(
+        "--with", dest="extra", type=Path, action="append", default=[], help="another file kept that night"
+    )
     html_cmd = sub.add_parser("html", help="write the history page from the kept runs")
     html_cmd.add_argument("--history", type=Path, default=Path("reports/history"))
     html_cmd.add_argument("--out", type=Path, default=Path("reports/drift.html"))
@@ -247,7 +258,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "keep":
         if not args.drift_json.is_file():
             parser.error(f"{args.drift_json} does not exist: run the suite first (make contract)")
-        print(f"kept {keep(args.drift_json, args.history, args.keep)}")
+        missing = [str(p) for p in args.extra if not p.is_file()]
+        if missing:
+            parser.error(f"--with {', '.join(missing)}: no such file")
+        print(f"kept {keep(args.drift_json, args.history, args.keep, args.extra)}")
         return 0
     runs = load(args.history)
     if not runs:

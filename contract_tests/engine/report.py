@@ -24,6 +24,7 @@ from typing import Any
 
 from . import evidence, generate
 from .api import operation_of
+from .history import VERDICTS, write_html
 
 EXIT_OK, EXIT_DRIFT, EXIT_INCIDENT = 0, 1, 3
 #: the six states, one spelling each (drift.json's `counts`, `groups` and table columns use these)
@@ -90,7 +91,7 @@ def _operation_rows() -> list[tuple[str, str]]:
     return rows
 
 
-def _answer_text(exchange: dict | None) -> str:
+def _answer_text(exchange: dict[str, Any] | None) -> str:
     """The server's answer as one line of text (JSON compact), for grouping and titles."""
     if not exchange:
         return ""
@@ -112,7 +113,7 @@ class DriftReport:
         operation: str | None,
         model: str | None,
         message: str | None,
-        exchange: dict | None = None,
+        exchange: dict[str, Any] | None = None,
         exchanges: int = 0,
         rule: str | None = None,
         check: str | None = None,
@@ -140,7 +141,7 @@ class DriftReport:
         self,
         target_label: str,
         billing: dict[str, Any],
-        baseline: dict | None = None,
+        baseline: dict[str, Any] | None = None,
         baseline_path: str | None = None,
     ) -> dict[str, Any]:
         by_state = {s: [r for r in self.results if r["state"] == s] for s in STATES}
@@ -190,10 +191,10 @@ class DriftReport:
         return out
 
     @staticmethod
-    def _groups(results: list[dict], by_reason: bool = False) -> list[dict[str, Any]]:
+    def _groups(results: list[dict[str, Any]], by_reason: bool = False) -> list[dict[str, Any]]:
         """One entry per distinct finding: same operation, same rule or check, same message once the
         model, ids and numbers are taken out. Counted, with every model it was seen for."""
-        groups: dict[tuple, list[dict]] = defaultdict(list)
+        groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
         for r in results:
             if by_reason:
                 key = (
@@ -233,8 +234,6 @@ class DriftReport:
     ) -> tuple[Path, Path]:
         """drift.md and drift.json in `directory`, and drift.html beside them: this run with the
         runs kept under `history` (default `<directory>/history/*/drift.json`) as a plot."""
-        from .history import write_html
-
         directory.mkdir(parents=True, exist_ok=True)
         json_path = directory / "drift.json"
         json_path.write_text(json.dumps(summary, indent=2, default=str), "utf-8")
@@ -258,7 +257,7 @@ def _result_line(r: dict[str, Any]) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------------- causes
-def _cause_key(r: dict[str, Any]) -> tuple:
+def _cause_key(r: dict[str, Any]) -> tuple[Any, ...]:
     """What a drift result is grouped by: the server's answer where it refused or failed (status and
     body, models, ids and numbers taken out), what it accepted where a rejection was due, and the
     failed check where it answered 2xx but wrong."""
@@ -276,7 +275,7 @@ def _cause_key(r: dict[str, Any]) -> tuple:
     return ("check", r["operation"], r["rule"] or r["check"] or "", _normalise(r["message"] or ""))
 
 
-def _cause(kind: str, title: str, rs: list[dict[str, Any]], answer: dict | None) -> dict[str, Any]:
+def _cause(kind: str, title: str, rs: list[dict[str, Any]], answer: dict[str, Any] | None) -> dict[str, Any]:
     first = rs[0]
     rules = sorted({r["rule"] for r in rs if r["rule"]})
     return {
@@ -313,7 +312,7 @@ def causes(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     a 2xx to requests that must be rejected is the operation accepting them; the rest is the check."""
     drifts = [r for r in results if r["state"] == "drift"]
     conforming_ops = {r["operation"] for r in results if r["state"] == "conforms"}
-    by_key: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    by_key: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
     for r in drifts:
         by_key[_cause_key(r)].append(r)
     refusals = sum(len(rs) for key, rs in by_key.items() if key[0] == "answer" and 400 <= key[1] < 500)
@@ -377,7 +376,7 @@ def causes(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 # ----------------------------------------------------------------------------------- markdown
-def _exchange_lines(ex: dict | None) -> list[str]:
+def _exchange_lines(ex: dict[str, Any] | None) -> list[str]:
     if not ex:
         return []
     auth = "with" if ex.get("authorization_sent") else "**without**"
@@ -398,7 +397,7 @@ def _inline(value: Any, limit: int) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _evidence_line(entry: dict) -> list[str]:
+def _evidence_line(entry: dict[str, Any]) -> list[str]:
     ev = entry.get("evidence")
     if not ev:
         return []
@@ -430,11 +429,6 @@ def _counts_line(counts: dict[str, int], noun: str) -> str:
     return f"{noun}: " + ", ".join(f"{counts.get(s, 0)} {words.get(s, s)}" for s in STATES)
 
 
-VERDICTS = {
-    "drift": "DRIFTED",
-    "incident": "INCIDENTS (could not check everything)",
-    "conforms": "CONFORMS",
-}
 #: the state sections below the causes, with how many groups each shows in drift.md
 SECTIONS = (
     ("incident", "Incidents (the run could not check)", 20),
