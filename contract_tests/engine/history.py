@@ -201,6 +201,11 @@ def page(summary: dict[str, Any], runs: list[dict[str, Any]], out: Path) -> str:
         for c in (summary.get("causes") or [])[:10]
     )
     latest = ", ".join(f"{_count(summary, s)} {s}" for s in COLOURS)
+    legend = " ".join(
+        f'<span style="display:inline-block;width:10px;height:10px;background:{c};border:1px solid #999"></span> '
+        f"{_e(state)}&nbsp;&nbsp;"
+        for state, c in [*COLOURS.items(), ("no result", "#ffffff")]
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Contract drift history: {_e(verdict)}</title>
@@ -223,6 +228,7 @@ this file.</p>
 <p>A cell is that row's state in that run (its most telling result's); hover for the night.
 White: no result spoke of that row.
 {conforming} row(s) that conformed (or had no result) in every run are left out.</p>
+<p id="legend">{legend}</p>
 {grid}
 <h2>Runs</h2>
 {_nights_table(runs, out)}
