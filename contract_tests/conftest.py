@@ -223,6 +223,7 @@ def pytest_runtest_makereport(item, call):
                     check,
                     status=failing.get("status"),
                     request=failing.get("request"),
+                    response=failing.get("response"),
                 )
                 if rule and failing
                 else None
@@ -260,6 +261,7 @@ def pytest_runtest_makereport(item, call):
                 request_rules,
                 status=(failing or {}).get("status"),
                 request=(failing or {}).get("request"),
+                response=(failing or {}).get("response"),
             )
             if entry:
                 state, difference = "known", entry["id"]

@@ -410,6 +410,27 @@ def _static(method, path, status, headers, body):
     return status, json.dumps(example).encode()
 
 
+def _spec_503(example: str) -> bytes:
+    from contract_tests.engine import generate
+
+    responses = generate.document("aihubmix")["components"]["responses"]
+    return json.dumps(
+        responses["ServiceUnavailable"]["content"]["application/json"]["examples"][example]["value"]
+    ).encode()
+
+
+def _unknown_model_as(example: str):
+    """Production's way (AHM-07): a create naming an unknown model answers 503 with the spec's
+    `example` body instead of the mock's 400 naming MODEL-KNOWN."""
+
+    def on_response(method, path, status, headers, body):
+        if (method, path) == ("POST", "/v1/videos") and status == 400 and b"MODEL-KNOWN" in body:
+            return 503, _spec_503(example)
+        return status, body
+
+    return on_response
+
+
 STANDINS: dict[str, dict] = {
     "faithful": {},
     "rename_status": {"response": _json_response(_rename_status)},
@@ -426,6 +447,9 @@ STANDINS: dict[str, dict] = {
     "lax": {"request": _lax},
     "two_operations": {"wrap": TwoOperations},
     "static_examples": {"response": _static},
+    # K-UNKNOWN-MODEL-503 describes the first (known); the second is the gateway's state (incident)
+    "unknown_model_503": {"response": _unknown_model_as("unknown_model")},
+    "unknown_model_rate_limited": {"response": _unknown_model_as("provider_rate_limit")},
 }
 
 

@@ -233,6 +233,7 @@ def runs(request, tmp_path_factory, evidence_copy):
             name: (partial(run_suite, budget=WHOLE_SERVER_BUDGET), name, base / name, [CT])
             for name in WHOLE_SERVER_DRIFTS
         },
+        **{name: (run_suite, name, base / name, UNKNOWN_MODEL_SELECTION) for name in UNKNOWN_MODEL},
     }
     users = {
         "baseline": "test_baseline_new_then_resolved",
@@ -243,6 +244,7 @@ def runs(request, tmp_path_factory, evidence_copy):
         "time_limit": "test_run_time_limit",
         "veo_portrait": "test_known_difference_is_known_and_passes",
         **{name: "test_a_broken_server_s_report_leads_with_its_causes" for name in WHOLE_SERVER_DRIFTS},
+        **{name: "test_a_known_difference_needs_production_s_wording" for name in UNKNOWN_MODEL},
     }
     pool = ThreadPoolExecutor(PARALLEL)
     futures = {key: pool.submit(*job) for key, job in jobs.items() if users[key] in wanted}
@@ -468,3 +470,26 @@ def test_a_broken_server_s_report_leads_with_its_causes(name, runs):
     print(
         f"{name}: drift.md {len(report.splitlines())} lines, {len(causes)} causes, {len(summary['drifts'])} rule-level groups"
     )
+
+
+UNKNOWN_MODEL_SELECTION = [
+    f"{CT}/test_model_rules.py",
+    "-k",
+    "test_documented_breaking_create_is_rejected and MODEL-KNOWN",
+]
+#: stand-in -> (exit code, state of the unknown-model results)
+UNKNOWN_MODEL = {"unknown_model_503": (0, "known"), "unknown_model_rate_limited": (3, "incident")}
+
+
+@pytest.mark.parametrize("name", list(UNKNOWN_MODEL))
+def test_a_known_difference_needs_production_s_wording(name, runs):
+    """K-UNKNOWN-MODEL-503 (status 503, message "Incorrect model ID", AHM-07): production's answer to
+    an unknown model is known; the same 503 with the provider's throttling words is an incident."""
+    code, state = UNKNOWN_MODEL[name]
+    run = runs[name].result()
+    _show(name, run)
+    assert run.code == code, f"exit {run.code}:\n{run.report}\n{run.output[-2000:]}"
+    states = {r["state"] for r in run.summary["results"] if r["rule"] == "MODEL-KNOWN"}
+    assert states == {state}, run.report
+    known = [k for k in run.summary["groups"]["known"] if k.get("difference")]
+    assert [k["difference"] for k in known] == (["K-UNKNOWN-MODEL-503"] if state == "known" else [])
