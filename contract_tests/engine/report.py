@@ -440,8 +440,8 @@ SECTIONS = (
 
 def markdown(summary: dict[str, Any]) -> str:
     """drift.md: the verdict and at most ten causes first (one screen), then each cause with the
-    rules, models and checks it explains and one exchange, the per-operation table folded, then
-    incidents, known differences, not sent and not checked. drift.json has everything."""
+    rules, models and checks it explains and one exchange, then incidents, known differences, not
+    sent and not checked, and last the per-operation table, folded. drift.json has everything."""
     counts = summary["counts"]
     billing = summary["billable_jobs"]
     all_causes = summary.get("causes", [])
@@ -495,7 +495,6 @@ def markdown(summary: dict[str, Any]) -> str:
             if len(rest) > 30:
                 lines.append(f"- … and {len(rest) - 30} more in drift.json (`causes`)")
             lines.append("")
-    lines += _table(summary)
     groups = summary.get("groups", {})
     for state, title, limit in SECTIONS:
         found = groups.get(state) or []
@@ -519,6 +518,7 @@ def markdown(summary: dict[str, Any]) -> str:
                 )
         if len(found) > limit:
             lines.append(f"- … and {len(found) - limit} more in drift.json (`groups`)")
+    lines += [""] + _table(summary)
     return "\n".join(lines) + "\n"
 
 
