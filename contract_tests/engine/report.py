@@ -352,7 +352,10 @@ def causes(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 title = f"{every} the same {shown}, whatever was asked ({len(operations)} operation(s))"
                 kind = "same answer"
             else:
-                title = f"{', '.join(operations)} answers {shown}"
+                about = f"rule {rs[0]['rule']}" if rs[0]["rule"] else str(rs[0]["check"])
+                title = f"{', '.join(operations)} answers {shown} to {about}" + (
+                    f" and {len(checks) - 1} other check(s)" if len(checks) > 1 else ""
+                )
                 kind = "answer"
             out.append(_cause(kind, title, rs, answer))
         elif key[0] == "accepts":
