@@ -145,7 +145,7 @@ def test_no_key_is_not_sent_never_drift(dirty_mock, tmp_path):
     run = monitor(dirty_mock, tmp_path, "--budget", "3", keys=False)
     assert_clean(run, "no key")
     assert run.summary["counts"]["not sent"] > 100
-    assert any("needs an API key" in g["message"] for g in run.summary["not_sent"])
+    assert any("needs an API key" in g["message"] for g in run.summary["groups"]["not sent"])
     assert run.summary["counts"]["conforms"] > 20, "the keyless checks (401s) still ran"
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 State = Literal["conforms", "drift", "known", "incident", "not checked", "not sent"]
-STATES: tuple[State, ...] = ("conforms", "drift", "known", "incident", "not checked", "not sent")
+STATES: tuple[State, ...] = ("conforms", "drift", "known", "incident", "not sent", "not checked")
 #: states a test may declare by raising (outcomes.py): everything but conforms and drift
 DECLARED: tuple[State, ...] = ("known", "incident", "not checked", "not sent")
 

@@ -142,6 +142,9 @@ class Kept:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.changes: list[str] = []
+        #: documents kept this run, and how many of them a previous run had kept too
+        self.kept = 0
+        self.compared = 0
 
     def keep(self, kind: str, name: str, data: Any) -> Any:
         """Store this run's `data` and return the previous run's (None the first time)."""
@@ -154,6 +157,8 @@ class Kept:
                 previous = None
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n", "utf-8")
+        self.kept += 1
+        self.compared += previous is not None
         return previous
 
     def note(self, line: str) -> str:
@@ -165,9 +170,19 @@ class Kept:
             return None
         path = self.directory / "changes.md"
         lines = [f"# What changed since the previous free run ({label})", ""]
-        lines += [f"- {c}" for c in self.changes] or [
-            "- nothing: every fetched document equals the previous run's"
-        ]
+        if self.kept and not self.compared:
+            lines += [
+                f"- no previous run to compare with: none of the {self.kept} documents fetched was kept "
+                f"by an earlier run in {self.directory.name}/ (keep this folder for the next run)"
+            ]
+        else:
+            lines += [f"- {c}" for c in self.changes] or [
+                f"- nothing: every fetched document equals the previous run's ({self.compared} compared)"
+            ]
+            if self.kept > self.compared:
+                lines.append(
+                    f"- {self.kept - self.compared} document(s) had no previous copy to compare with"
+                )
         path.write_text("\n".join(lines) + "\n", "utf-8")
         return path
 
