@@ -3,6 +3,8 @@ drift report what it sent and what came back."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import itertools
 import json
 import re
@@ -255,7 +257,30 @@ class Api:
                 reason = "the run's own key was rejected (401)"
             if reason:
                 incident(f"{reason} on {method} {path}", exchange=exchange.as_dict())
+        self._conforms(exchange, response)
         return response
+
+    def _conforms(self, exchange: Exchange, response: httpx.Response) -> None:
+        """Every answer against the spec's declaration for its operation and status (engine/conform)."""
+        from . import conform
+
+        ctype = response.headers.get("content-type", "")
+        body, is_json = None, False
+        if "json" in ctype:
+            with contextlib.suppress(ValueError):
+                body, is_json = response.json(), True
+        operation = operation_of(exchange.method, exchange.path)
+        self.fail_on(
+            conform.exchange_problems(
+                operation, response.status_code, response.headers, ctype, body, is_json, exchange.model
+            )
+        )
+
+    def fail_on(self, problems: list) -> None:
+        """Fail the test with the spec's findings (conform.Problem), named by the first one's check."""
+        if problems:
+            self.checking(problems[0].check, problems[0].rule)
+            raise AssertionError("; ".join(p.message for p in problems))
 
     # -- operations --------------------------------------------------------------------------
     def create(
@@ -288,7 +313,15 @@ class Api:
         else:
             response = self.send("POST", "/v1/videos", json=body, model=model, headers=headers, auth=auth)
         self._account(billable, response, model)
+        self._echoes("aihubmix", body, response)
         return response
+
+    def _echoes(self, spec: str, body: Any, response: httpx.Response) -> None:
+        """An accepted create echoes what was asked, under an id no earlier job had (engine/conform)."""
+        from . import conform
+
+        if response.status_code == 200:
+            self.fail_on(conform.echo_problems(spec, body, response.json(), self.target.job_ids))
 
     def _account(self, billable: bool, response: httpx.Response, model: str | None) -> None:
         if billable and response.status_code >= 400:
@@ -305,13 +338,12 @@ class Api:
 
     def shaped(self, job: Any) -> Any:
         """The job, checked against its model's response shape in the spec."""
-        from .generate import video_shape_error
+        from .conform import video_problem
 
         if isinstance(job, dict) and job.get("object") == "video":
             check, rule = self.check, self.rule
-            self.checking("schema")
-            error = video_shape_error(job)
-            assert error is None, error
+            problem = video_problem(job)
+            self.fail_on([problem] if problem else [])
             self.checking(check or "", rule)
         return job
 
@@ -320,20 +352,41 @@ class Api:
 
     def content(self, video_id: str, variant: str | None = None, **kwargs) -> httpx.Response:
         params = {"variant": variant} if variant else None
-        return self.send("GET", f"/v1/videos/{video_id}/content", params=params, **kwargs)
+        response = self.send("GET", f"/v1/videos/{video_id}/content", params=params, **kwargs)
+        if response.status_code == 200:  # a finished job's content stays the same
+            digest = hashlib.sha256(response.content).hexdigest()
+            first = self.target.contents.setdefault((video_id, variant or "video"), digest)
+            if first != digest:
+                self.checking("content")
+                raise AssertionError(
+                    f"the {variant or 'video'} content of {video_id} changed between two downloads "
+                    "(a finished job stays the same)"
+                )
+        return response
 
     def delete(self, video_id: str, **kwargs) -> httpx.Response:
-        return self.send("DELETE", f"/v1/videos/{video_id}", **kwargs)
+        response = self.send("DELETE", f"/v1/videos/{video_id}", **kwargs)
+        if response.status_code == 200:
+            self.target.deleted.setdefault(self.key, set()).add(video_id)
+        return response
 
     def remix(self, video_id: str, prompt: str, billable: bool = True, **kwargs) -> httpx.Response:
         if billable:
             self.target.budget.spend("remix", "remixVideo")
         response = self.send("POST", f"/v1/videos/{video_id}/remix", json={"prompt": prompt}, **kwargs)
         self._account(billable, response, None)
+        self._echoes("remix", None, response)
         return response
 
     def list(self, **params) -> httpx.Response:
-        return self.send("GET", "/v1/videos", params=params)
+        """One page of this key's list, checked for the list's contract (engine/conform)."""
+        from . import conform
+
+        response = self.send("GET", "/v1/videos", params=params)
+        if response.status_code == 200:
+            deleted = self.target.deleted.get(self.key, set())
+            self.fail_on(conform.list_problems(params, response.json(), deleted))
+        return response
 
     def wait(self, video_id: str, *, history: list | None = None) -> dict[str, Any]:
         """Poll until completed or failed; a job that never ends fails the test, it does not hang."""
@@ -352,7 +405,7 @@ class Api:
             )
             self.shaped(job)
             if job.get("status") in TERMINAL:
-                return job
+                return self._stays_finished(job)
             if self.target.out_of_time():
                 not_checked(
                     f"the run's time limit (--max-run-seconds) was reached while {video_id} was "
@@ -365,6 +418,21 @@ class Api:
                 )
             waited += self.target.pause()
 
+    def _stays_finished(self, job: dict[str, Any]) -> dict[str, Any]:
+        """A finished job read once more: the same status and members (engine/conform)."""
+        from . import conform
+
+        check, rule = self.check, self.rule
+        self.checking("lifecycle")
+        again = self.get(job["id"])
+        assert again.status_code == 200, (
+            f"{job['id']} was {job['status']}; read again it answered {again.status_code}: {again.text[:300]}"
+        )
+        problem = conform.stays_finished(job, again.json())
+        self.fail_on([problem] if problem else [])
+        self.checking(check or "", rule)
+        return job
+
     # -- APIMart ---------------------------------------------------------------------------------
     def apimart_create(self, body: dict[str, Any], billable: bool = True, **kwargs) -> httpx.Response:
         if billable:
@@ -373,6 +441,7 @@ class Api:
             )
         response = self.send("POST", "/v1/videos/generations", json=body, model=body.get("model"), **kwargs)
         self._account(billable, response, body.get("model"))
+        self._echoes("apimart", body, response)
         return response
 
     def apimart_task(self, task_id: str, **kwargs) -> httpx.Response:
