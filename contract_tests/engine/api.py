@@ -445,4 +445,16 @@ class Api:
         return response
 
     def apimart_task(self, task_id: str, **kwargs) -> httpx.Response:
-        return self.send("GET", f"/v1/tasks/{task_id}", **kwargs)
+        """A task; once it was seen finished, every later read must say the same (engine/conform)."""
+        from . import conform
+
+        response = self.send("GET", f"/v1/tasks/{task_id}", **kwargs)
+        task = response.json().get("data") if response.status_code == 200 else None
+        if isinstance(task, dict):
+            first = self.target.finished_tasks.get(task_id)
+            if first is not None:
+                problem = conform.stays_finished(first, task, conform.TASK_STABLE)
+                self.fail_on([problem] if problem else [])
+            elif task.get("status") in conform.TASK_TERMINAL:
+                self.target.finished_tasks[task_id] = task
+        return response

@@ -47,6 +47,9 @@ STABLE = (
     "height",
     "duration",
 )
+#: the same of a finished APIMart task
+TASK_STABLE = ("id", "status", "completed")
+TASK_TERMINAL = ("completed", "failed", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,13 @@ def video_problem(item: Any) -> Problem | None:
     if error is None:
         return ttl_problem("aihubmix", item.get("model"), item.get("completed_at"), item.get("expires_at"))
     default = generate.schemas("aihubmix")[shape].get("x-rule")
-    return Problem("schema", _say(error, f"{shape} (model {item.get('model')})"), _rule_of(error, default))
+    text = _say(error, f"{shape} (model {item.get('model')})")
+    if list(error.absolute_path) == ["status"]:
+        text = (
+            f"unknown status {error.instance!r} for {item.get('id')}: {text}; openai-python's poll helper "
+            "stops on it"
+        )
+    return Problem("schema", text, _rule_of(error, default))
 
 
 # ----------------------------------------------------------------------------- content lifetime
@@ -327,9 +336,11 @@ def list_problems(params: dict[str, Any], page: Any, deleted: set[str]) -> list[
 
 
 # ----------------------------------------------------------------------------- finished jobs
-def stays_finished(first: dict[str, Any], again: dict[str, Any]) -> Problem | None:
-    """A job read again after its terminal status: the same status and members."""
-    changed = [k for k in STABLE if k in first and again.get(k) != first.get(k)]
+def stays_finished(
+    first: dict[str, Any], again: dict[str, Any], members: tuple[str, ...] = STABLE
+) -> Problem | None:
+    """A job (or task) read again after its terminal status: the same status and members."""
+    changed = [k for k in members if k in first and again.get(k) != first.get(k)]
     if not changed:
         return None
     said = ", ".join(f"{k} {first.get(k)!r} -> {again.get(k)!r}" for k in changed)

@@ -105,6 +105,8 @@ class Target:
         self.job_ids: dict[str, str] = {}
         self.deleted: dict[str | None, set[str]] = {}
         self.contents: dict[tuple[str, str], str] = {}
+        #: APIMart tasks seen finished (-> the task as first seen so)
+        self.finished_tasks: dict[str, dict] = {}
 
     @classmethod
     def asgi(cls, app: Any, budget: int | None) -> Target:
