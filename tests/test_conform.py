@@ -207,3 +207,18 @@ def test_coverage_sends_each_listed_value_for_each_model():
         assert {(model, size) for size in listed} <= pairs
     assert all(generate.validator("aihubmix", "SoraCreateRequest").is_valid(b) for b in bodies)
     assert [b["model"] for b in bodies[:2]] == ["sora-2", "sora-2-pro"], "the models take turns"
+
+
+def test_the_docs_page_names_every_blind_spot_stand_in():
+    """docs/contract-checks.md: its table and its command cover the stand-ins of each class."""
+    import re
+    from pathlib import Path
+
+    from tests.drift_standins import STANDINS
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "contract-checks.md").read_text("utf-8")
+    table = set(re.findall(r"^\| `([a-z_]+)` \|", text, re.M))
+    command = re.search(r'tests/test_drift_standins.py -q -k "([^"]+)"', text)
+    assert table and command, "the page lost its stand-in table or its command"
+    assert table <= set(STANDINS), sorted(table - set(STANDINS))
+    assert table <= set(command.group(1).split(" or ")), "the command leaves out a stand-in of the table"

@@ -246,12 +246,12 @@ def echo_problems(spec: str, body: Any, job: Any, earlier: dict[str, str]) -> li
             problems.append(
                 Problem(
                     "identity",
-                    f"the create of {model} was answered with id {new[:60]}, already given to an earlier "
+                    f"the create of {model or 'a remix'} was answered with id {new[:60]}, already given to an earlier "
                     f"job ({earlier[new]}) this run: two jobs never share an id",
                 )
             )
         elif isinstance(new, str):
-            earlier[new] = str(model)
+            earlier[new] = str(model or "a remix")
     if spec != "aihubmix" or not isinstance(job, dict) or not isinstance(model, str):
         return problems
     if job.get("model") != model:
