@@ -222,3 +222,21 @@ def test_the_docs_page_names_every_blind_spot_stand_in():
     assert table and command, "the page lost its stand-in table or its command"
     assert table <= set(STANDINS), sorted(table - set(STANDINS))
     assert table <= set(command.group(1).split(" or ")), "the command leaves out a stand-in of the table"
+
+
+def test_the_variant_extensions_of_a_job():
+    assert conform.shape_of("sora-2-pro") == "SoraVideo" and conform.shape_of("kling-v1") == "GatewayVideo"
+    assert conform.operation_problem("deleteVideo", "kling-v2-6", 501) is None
+    assert conform.operation_problem("deleteVideo", "kling-v2-6", 200).rule == "DELETE-KLING-501"
+    assert conform.operation_problem("deleteVideo", "sora-2", 501) is not None
+    assert conform.operation_problem("deleteVideo", "sora-2", 200) is None
+    assert conform.operation_problem("remixVideo", "wan2.6-t2v", 200).rule == "REMIX-SORA"
+    assert conform.operation_problem("remixVideo", "wan2.6-t2v", 409) is None
+    assert conform.operation_problem("remixVideo", None, 200) is None, "a job this run did not create"
+    queued = {**KLING, "id": "video_11", "status": "queued"}
+    found = conform.echo_problems(
+        "aihubmix", {"model": "kling-v2-6", "prompt": "p", "duration": "5"}, queued, {}
+    )
+    assert [p.message for p in found][:1] == [
+        "kling-v2-6: a new job is 'queued'; the spec says it starts 'in_progress' (x-initial-status)"
+    ]

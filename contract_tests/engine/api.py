@@ -365,7 +365,13 @@ class Api:
         return response
 
     def delete(self, video_id: str, **kwargs) -> httpx.Response:
+        from . import conform
+
         response = self.send("DELETE", f"/v1/videos/{video_id}", **kwargs)
+        problem = conform.operation_problem(
+            "deleteVideo", self.target.job_ids.get(video_id), response.status_code
+        )
+        self.fail_on([problem] if problem else [])
         if response.status_code == 200:
             self.target.deleted.setdefault(self.key, set()).add(video_id)
         return response
@@ -373,8 +379,14 @@ class Api:
     def remix(self, video_id: str, prompt: str, billable: bool = True, **kwargs) -> httpx.Response:
         if billable:
             self.target.budget.spend("remix", "remixVideo")
+        from . import conform
+
         response = self.send("POST", f"/v1/videos/{video_id}/remix", json={"prompt": prompt}, **kwargs)
         self._account(billable, response, None)
+        problem = conform.operation_problem(
+            "remixVideo", self.target.job_ids.get(video_id), response.status_code
+        )
+        self.fail_on([problem] if problem else [])
         self._echoes("remix", None, response)
         return response
 

@@ -129,8 +129,7 @@ def video_problem(item: Any) -> Problem | None:
     """A video object against its model's shape (SoraVideo or GatewayVideo), said precisely."""
     if not isinstance(item, dict):
         return Problem("schema", f"a video is not an object: {str(item)[:120]}")
-    sora = set(generate.schemas("aihubmix")["SoraModel"]["enum"])
-    shape = "SoraVideo" if item.get("model") in sora else "GatewayVideo"
+    shape = shape_of(item.get("model"))
     error = best_match(generate.validator("aihubmix", shape).iter_errors(item))
     if error is None:
         return ttl_problem("aihubmix", item.get("model"), item.get("completed_at"), item.get("expires_at"))
@@ -142,6 +141,51 @@ def video_problem(item: Any) -> Problem | None:
             "stops on it"
         )
     return Problem("schema", text, _rule_of(error, default))
+
+
+def extension(model: Any, name: str, default: Any = None) -> Any:
+    """An AIHubMix model's variant extension (`x-response-shape`, `x-initial-status`, `x-delete`,
+    `x-remix`, `x-content-ttl-seconds`), else the create body's, else `default`."""
+    schemas = generate.schemas("aihubmix")
+    variant = generate.variants("aihubmix", BODIES["aihubmix"]).get(model) if isinstance(model, str) else None
+    return (schemas.get(variant or "", {}) or {}).get(name, schemas[BODIES["aihubmix"]].get(name, default))
+
+
+def shape_of(model: Any) -> str:
+    """The response schema of a model's `x-response-shape` (components/x-response-shapes); a model
+    the spec does not list is judged as the spec's `Video` does (Sora models Sora-shaped)."""
+    shape = extension(model, "x-response-shape")
+    if shape is None:
+        sora = set(generate.schemas("aihubmix")["SoraModel"]["enum"])
+        return "SoraVideo" if model in sora else "GatewayVideo"
+    ref = generate.document("aihubmix")["components"]["x-response-shapes"][shape]["$ref"]
+    return str(ref).rsplit("/", 1)[-1]
+
+
+#: how far a job has come, by status (VideoStatus; completed and failed are both the end)
+RANK = {"queued": 0, "in_progress": 1, "completed": 2, "failed": 2}
+
+
+def operation_problem(operation: str, model: Any, status: int) -> Problem | None:
+    """What `x-delete` / `x-remix` (supported | not_supported) say of a delete or a remix of a job of
+    `model`: a supported one is not refused as unsupported (501 / 409), an unsupported one is not done
+    (200). Other answers are left to the test."""
+    name, refused = {"deleteVideo": ("x-delete", 501), "remixVideo": ("x-remix", 409)}.get(operation, ("", 0))
+    if not name or not isinstance(model, str):
+        return None
+    supported = extension(model, name, "supported") != "not_supported"
+    rule = "DELETE-KLING-501" if operation == "deleteVideo" else "REMIX-SORA"
+    if status == 200 and not supported:
+        return Problem(
+            operation,
+            f"{operation} of a {model} job answered 200; the spec says {name}: not_supported ({refused} expected, rule {rule})",
+            rule,
+        )
+    if status == 501 and supported:
+        return Problem(
+            operation, f"{operation} of a {model} job answered 501; the spec says {name}: supported", rule
+        )
+    return None
 
 
 # ----------------------------------------------------------------------------- content lifetime
@@ -241,17 +285,18 @@ def echo_problems(spec: str, body: Any, job: Any, earlier: dict[str, str]) -> li
     else:
         ids = [job.get("id")] if isinstance(job, dict) else []
         model = body.get("model") if isinstance(body, dict) else None
+    label = model or (job.get("model") if isinstance(job, dict) else None)  # (a remix: its job's model)
     for new in ids:
         if isinstance(new, str) and new in earlier:
             problems.append(
                 Problem(
                     "identity",
-                    f"the create of {model or 'a remix'} was answered with id {new[:60]}, already given to an earlier "
+                    f"the create of {label or 'a remix'} was answered with id {new[:60]}, already given to an earlier "
                     f"job ({earlier[new]}) this run: two jobs never share an id",
                 )
             )
         elif isinstance(new, str):
-            earlier[new] = str(model or "a remix")
+            earlier[new] = str(label or "a remix")
     if spec != "aihubmix" or not isinstance(job, dict) or not isinstance(model, str):
         return problems
     if job.get("model") != model:
@@ -261,6 +306,14 @@ def echo_problems(spec: str, body: Any, job: Any, earlier: dict[str, str]) -> li
     if variant is None or not generate.validator(spec, variant).is_valid(body):
         return problems  # outside the valid space (an unconfirmed rule accepted): no oracle for the rest
     schema = generate.schemas(spec)[variant]
+    initial = schema.get("x-initial-status")
+    if initial in RANK and RANK.get(job.get("status"), 99) < RANK[initial]:
+        problems.append(
+            Problem(
+                "echo",
+                f"{model}: a new job is {job.get('status')!r}; the spec says it starts {initial!r} (x-initial-status)",
+            )
+        )
     if schema.get("x-response-shape") == "sora":
         for member in ("size", "seconds"):
             asked = body.get(member, generate.default_of(spec, variant, member))
