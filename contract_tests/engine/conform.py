@@ -307,7 +307,7 @@ def echo_problems(spec: str, body: Any, job: Any, earlier: dict[str, str]) -> li
         return problems  # outside the valid space (an unconfirmed rule accepted): no oracle for the rest
     schema = generate.schemas(spec)[variant]
     initial = schema.get("x-initial-status")
-    if initial in RANK and RANK.get(job.get("status"), 99) < RANK[initial]:
+    if initial in RANK and RANK.get(str(job.get("status")), 99) < RANK[initial]:
         problems.append(
             Problem(
                 "echo",
@@ -357,10 +357,8 @@ def list_problems(params: dict[str, Any], page: Any, deleted: set[str]) -> list[
     defaults = list_defaults()
     data = [item for item in page["data"] if isinstance(item, dict)]
     problems: list[Problem] = []
-    try:
-        limit = int(params.get("limit", defaults.get("limit")))
-    except (TypeError, ValueError):
-        limit = None
+    asked = params.get("limit", defaults.get("limit"))
+    limit = int(asked) if isinstance(asked, (int, str)) and str(asked).isdigit() else None
     if limit is not None and len(page["data"]) > limit:
         problems.append(Problem("list", f"a page asked with limit={limit} holds {len(page['data'])} jobs"))
     gone = [item.get("id") for item in data if item.get("id") in deleted]
