@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import pytest
 
+from .engine.api import Api
 from .engine.outcomes import not_checked
+from .engine.target import Target
 
 #: pages read at most per walk (a key may hold thousands of jobs)
 MAX_PAGES = 20
 
 
-def walk(api, *, limit: int, order: str, pages: int = MAX_PAGES) -> tuple[list[str], bool]:
+def walk(api: Api, *, limit: int, order: str, pages: int = MAX_PAGES) -> tuple[list[str], bool]:
     """The ids of the key's list, page by page (`after` = the last page's `last_id`), and whether the
     walk reached the end. Every page passes the list checks of the suite's client."""
     ids: list[str] = []
-    after = None
+    after: str | None = None
     for _ in range(pages):
         params = {"limit": limit, "order": order} | ({"after": after} if after else {})
         response = api.list(**params)
@@ -39,7 +41,7 @@ def walk(api, *, limit: int, order: str, pages: int = MAX_PAGES) -> tuple[list[s
 
 
 @pytest.mark.parametrize("order", ["desc", "asc"])
-def test_list_pages_by_limit_and_cursor(api, keyed, target, order):
+def test_list_pages_by_limit_and_cursor(api: Api, keyed: Target, target: Target, order: str) -> None:
     """Free: pages of one and two over the key's own jobs. The pages of one, read in order, are the
     pages of two: the cursor neither skips nor repeats, whatever the page size."""
     api.checking("list")
@@ -58,7 +60,7 @@ def test_list_pages_by_limit_and_cursor(api, keyed, target, order):
     assert ones == twos[: len(ones)], f"pages of 1 give {ones}, pages of 2 give {twos}"
 
 
-def test_deleted_job_is_gone_from_every_page(api, keyed):
+def test_deleted_job_is_gone_from_every_page(api: Api, keyed: Target) -> None:
     """One job: listed while it exists; deleted, on no page of its owner's list (every page read is
     checked against the key's deleted jobs by the suite's client)."""
     job = api.create_ok({"model": "sora-2", "prompt": "A sandcastle at low tide", "seconds": "4"})

@@ -8,14 +8,18 @@ import hashlib
 import itertools
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
 from .outcomes import incident, not_checked
 from .target import Target
+
+if TYPE_CHECKING:
+    from .conform import Problem
 
 OPERATIONS = [
     ("POST", r"^/v1/videos$", "createVideo"),
@@ -276,7 +280,7 @@ class Api:
             )
         )
 
-    def fail_on(self, problems: list) -> None:
+    def fail_on(self, problems: Sequence[Problem]) -> None:
         """Fail the test with the spec's findings (conform.Problem), named by the first one's check."""
         if problems:
             self.checking(problems[0].check, problems[0].rule)
