@@ -4,7 +4,8 @@ asked, with `first_id`/`last_id` its ends (checked on every page the suite reads
 
 `test_list_pages_by_limit_and_cursor` costs nothing against a key that holds two jobs or more (it
 reads the key's own list) and runs against every target, production included; a key with fewer gets
-the missing ones from the budget. The deleted-job check costs one job.
+the missing ones from the budget. `test_list_edges_as_the_spec_says` is free. The deleted-job check
+costs one job.
 """
 
 from __future__ import annotations
@@ -73,3 +74,17 @@ def test_deleted_job_is_gone_from_every_page(api: Api, keyed: Target) -> None:
     for limit in (1, 100):
         ids, _ = walk(api, limit=limit, order="desc", pages=MAX_PAGES if limit == 100 else 3)
         assert job["id"] not in ids, f"the deleted job {job['id']} is still listed"
+
+
+def test_list_edges_as_the_spec_says(api: Api, keyed: Target) -> None:
+    """Free: `limit=0` answers an empty page; `after` an id this key never had answers 404 (listVideos'
+    parameters)."""
+    api.checking("list")
+    empty = api.list(limit=0)
+    assert empty.status_code == 200 and empty.json()["data"] == [], (
+        f"limit=0: {empty.status_code} {empty.text[:300]}"
+    )
+    unknown = api.list(after="eyJtb2RlbCI6InNvcmEtMiIsImlkIjoibmV2ZXIifQchannel1")
+    assert unknown.status_code == 404, (
+        f"after an id the key never had: {unknown.status_code} {unknown.text[:300]}"
+    )
