@@ -195,7 +195,7 @@ def _json_part(text: str, where: str, text_allowed: bool) -> Any:
         raise ApiError(400, f"{where}: this multipart field is not valid JSON ({exc})", param=where) from None
     if too_deep(raw):
         raise ApiError(400, f"{where}: this multipart field's JSON is nested too deeply", param=where)
-    out_of_range = integer_out_of_range(raw)
+    out_of_range = integer_out_of_range(raw, {where: value})
     if out_of_range is not None:
         raise out_of_range
     return value

@@ -82,7 +82,7 @@ def parse_json(raw: bytes) -> Any:
         if re.search(rb"\b(NaN|-?Infinity)\b", raw):
             text = f"NaN and Infinity are not valid JSON ({text})"
         raise ApiError(400, f"request body is not valid JSON: {text}") from None
-    out_of_range = integer_out_of_range(raw)
+    out_of_range = integer_out_of_range(raw, value)
     if out_of_range is not None:
         raise out_of_range
     return value
@@ -106,13 +106,35 @@ def number_range_error(text: str, where: str | None = None) -> ApiError:
     )
 
 
-def integer_out_of_range(raw: bytes) -> ApiError | None:
+def integer_out_of_range(raw: bytes, value: Any = None) -> ApiError | None:
     """The error for an integer of the JSON text outside INT_MIN..INT_MAX, if there is one (a regex
-    pass at C speed; strings are blanked only when some run of 19 digits exists at all)."""
+    pass at C speed; strings are blanked only when some run of 19 digits exists at all). `value`,
+    the parsed text, lets the error name the member."""
     if not _LONG_DIGITS.search(raw):
         return None
     for match in _LONG_INTEGER.finditer(_outside_strings(raw)):
         token = match.group(0).decode("ascii")
         if len(token) > 20 or not INT_MIN <= int(token) <= INT_MAX:
-            return number_range_error(token)
+            return number_range_error(token, _where_out_of_range(value))
+    return None
+
+
+def _where_out_of_range(value: Any, path: str = "") -> str | None:
+    """The path of the first number out of INT_MIN..INT_MAX in a parsed value (orjson reads such an
+    integer as a float, or as an int up to 2**64 - 1). Walked only to word an error."""
+    if isinstance(value, dict):
+        items: Any = ((f"{path}.{k}" if path else str(k), v) for k, v in value.items())
+    elif isinstance(value, list):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    else:
+        big = (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and not INT_MIN <= value <= INT_MAX
+        )
+        return (path or None) if big else None
+    for where, item in items:
+        found = _where_out_of_range(item, where)
+        if found is not None:
+            return found
     return None

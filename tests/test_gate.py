@@ -339,3 +339,21 @@ def test_the_curl_commands_of_docs_gate_answer_as_it_says():
         in refusal
     )
     assert '"data":[]' in listing.replace(" ", "")
+
+
+def test_the_server_logs_one_line_per_warned_request():
+    """As a user runs it: `aihubmix-mock serve`, one warned and one clean request, one log line."""
+    import httpx
+
+    from tests.test_cli import Server
+
+    server = Server("--job-seconds", "0")
+    try:
+        warned = {"model": "wan2.6-t2v", "prompt": "p", "size": "832x480"}
+        assert httpx.post(f"{server.url}/v1/videos", json=warned, headers=AUTH).status_code == 200
+        clean = {"model": "sora-2", "prompt": "p"}
+        assert httpx.post(f"{server.url}/v1/videos", json=clean, headers=AUTH).status_code == 200
+    finally:
+        assert server.stop() == 0
+    lines = [line for line in server.output.splitlines() if "accepted with unconfirmed rules" in line]
+    assert len(lines) == 1 and "WAN26-SIZE" in lines[0], server.output[-2000:]

@@ -180,9 +180,10 @@ def _rule_ids_used(name: str) -> set[str]:
         found |= set(re.findall(r": ([A-Z][A-Z0-9-]+)", block))
     found |= set(re.findall(r"x-type-rule: ([A-Z][A-Z0-9-]+)", text))
     structural = document(name)["components"].get("x-structural", {})
-    found |= {structural.get("type"), structural.get("required"), *structural.get("formats", {}).values()} - {
-        None
-    }
+    named = [structural.get(k) for k in ("type", "required", "numbers")] + list(
+        structural.get("formats", {}).values()
+    )
+    found |= {rule for rule in named if rule}
     if name == "aihubmix":
         code = "".join(p.read_text("utf-8") for p in (ROOT / "mock").rglob("*.py"))
         found |= set(re.findall(r'"([A-Z][A-Z0-9]+(?:-[A-Z0-9]+)+)"', code))
