@@ -3,6 +3,8 @@
 Loads `openapi/*.yaml`, picks a request's variant through the discriminator, validates it with the
 spec's own JSON Schema (2020-12, as OpenAPI 3.1 uses) and turns the first violation into a
 `Violation` that names the parameter, the rule id (`x-rule`, see RULES.md) and what is allowed.
+Each rule's `kind` (`x-rules`) says whether it gates by evidence (value) or always (structural);
+which JSON-Schema keyword names which structural rule is `components/x-structural`.
 Nothing here knows a model name: those live in the YAML.
 """
 

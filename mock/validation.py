@@ -1,9 +1,10 @@
 """Spec-driven request validation: read the body, pick the variant, coerce form text, check.
 
-Creates are gated by the rules' production evidence (`components/x-rules/<id>/production/status`):
-in the default `production` mode a request that breaks only unconfirmed rules is accepted, and the
-broken rules travel back as warnings (`X-Mock-Unconfirmed-Rules`, `X-Mock-Warning`); a confirmed
-rule, a body that is not an object, or a missing or unknown model is a 400. In `documents` mode
+Creates are gated by the rules' kind and production evidence (`components/x-rules/<id>/kind` and
+`.../production/status`): in the default `production` mode a request that breaks only unconfirmed
+value rules is accepted, and the broken rules travel back as warnings (`X-Mock-Unconfirmed-Rules`,
+`X-Mock-Warning`); a structural rule (RULES.md, Two kinds of rules), a confirmed rule, a body that
+is not an object, or a missing or unknown model is a 400. In `documents` mode
 every rule of the spec is enforced (the first one broken is the 400), as the documents say.
 """
 

@@ -118,7 +118,7 @@ REFUSALS = {
     ),
     "AHM-18": ({"model": "veo-3.1-lite-generate-preview", "prompt": "p", "seconds": "5"}, "VEO3-SECONDS"),
     "AHM-31": ({"model": "minimax-h3", "prompt": "p"}, "MODEL-LEGACY-PROTOCOL"),
-    "AHM-35": ({"model": "sora-2", "prompt": "p", "seconds": 8}, "JSON-TYPE"),
+    "AHM-35": ({"model": "sora-2", "prompt": "p", "seconds": 8}, "SORA-SECONDS"),
     "AHM-36": ({"model": "sora-2", "prompt": "p", "size": "1024x1024"}, "SORA-SIZE"),
 }
 NOT_REQUEST_LEVEL = {
@@ -375,8 +375,8 @@ ADAPTER_SHAPES = [
 # body-building sends one, x-known-differences K-SORA-SECONDS-NUMBER) and an extra_body merge test
 # that sends unknown members to Sora (AHM-11).
 ADAPTER_REFUSED = {
-    "parity sora t2v number": "JSON-TYPE",
-    "parity sora i2v number": "JSON-TYPE",
+    "parity sora t2v number": "SORA-SECONDS",
+    "parity sora i2v number": "SORA-SECONDS",
     "parity sora extraBody": "SORA-NO-UNKNOWN",
 }
 
