@@ -357,3 +357,21 @@ def test_the_server_logs_one_line_per_warned_request():
         assert server.stop() == 0
     lines = [line for line in server.output.splitlines() if "accepted with unconfirmed rules" in line]
     assert len(lines) == 1 and "WAN26-SIZE" in lines[0], server.output[-2000:]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("image", ["aGVsbG8=", "not a url", "data:image/png;base64,aGVsbG8="])
+def test_a_kling_image_that_is_not_an_image_is_refused(client, mode, image):
+    body = {"model": "kling-v1-6", "prompt": "p", "image": image}
+    refused(client.post("/v1/videos", json=body, headers=MODES[mode]), "REFERENCE-IS-IMAGE", "image")
+
+
+def test_a_kling_data_url_of_a_real_image_only_warns(client):
+    """A data URL is not a documented Kling form (KLING-IMAGE, value): warned, not refused."""
+    body = {
+        "model": "kling-v1-6",
+        "prompt": "p",
+        "image": "data:image/png;base64," + base64.b64encode(PNG).decode(),
+    }
+    response = client.post("/v1/videos", json=body, headers=AUTH)
+    assert response.status_code == 200 and response.headers["x-mock-unconfirmed-rules"] == "KLING-IMAGE"
