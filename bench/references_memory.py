@@ -15,24 +15,17 @@ from __future__ import annotations
 import base64
 import io
 import os
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 from PIL import Image
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import Server, free_port, rss_bytes  # noqa: E402 - bench/run.py: the bench's own server handle
+
 BIN = str(Path(sys.executable).with_name("aihubmix-mock"))
 AUTH = {"Authorization": "Bearer sk-bench"}
-
-
-def rss_mib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) // 1024
-    return -1
 
 
 def png_of_noise() -> bytes:
@@ -64,31 +57,21 @@ def send(url: str, mode: str, png: bytes) -> int:
 
 
 def main(count: int, mode: str) -> int:
-    with socket.socket() as free:
-        free.bind(("127.0.0.1", 0))
-        port = free.getsockname()[1]
-    server = subprocess.Popen(
+    port = free_port()
+    server = Server(
         [BIN, "serve", "--port", str(port), "--job-seconds", "0", "--log-level", "warning"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        f"http://127.0.0.1:{port}/__mock/health",
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            try:
-                httpx.get(f"{url}/__mock/health", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        print(f"{mode}: server RSS at start {rss_mib(server.pid)} MiB")
+        print(f"{mode}: server RSS at start {rss_bytes(server.proc.pid) // 2**20} MiB")
         for i in range(1, count + 1):
             status = send(url, mode, png_of_noise())
             assert status == 200, status
             if i % 10 == 0:
-                print(f"{mode}: after {i} references of ~8 MiB: {rss_mib(server.pid)} MiB", flush=True)
+                print(f"{mode}: after {i} references of ~8 MiB: {server.rss // 2**20} MiB", flush=True)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
     return 0
 
 
