@@ -128,9 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--rules",
         choices=["production", "documents"],
         default="production",
-        help="production: reject only what production is known to reject, accept the rest with "
-        "X-Mock-Unconfirmed-Rules; documents: reject every documented rule "
-        "(per request: header X-Mock-Rules)",
+        help="production: reject structural mistakes (wrong types, missing members, non-images) and "
+        "what production is known to reject, accept the rest with X-Mock-Unconfirmed-Rules; "
+        "documents: reject every documented rule (per request: header X-Mock-Rules)",
     )
     serve.add_argument("--max-renders", type=int, default=2, help="media encodes at once (others wait)")
     serve.add_argument(
