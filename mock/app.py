@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
-from . import ids
+from . import ids, shapes
 from .config import MockConfig
 from .endpoint import HEADER_MAP
 from .errors import ApiError, error_response
@@ -118,6 +118,8 @@ ROUTES = [
     _route("/__mock/jobs/{job_id:segment}/advance", post=control.advance_job),
     _route("/__mock/faults", post=control.add_fault, delete=control.clear_faults),
     _route("/__mock/journal", get=control.journal, delete=control.clear_journal),
+    _route("/__mock/sessions", get=control.list_sessions, delete=control.drop_idle_sessions),
+    _route("/__mock/sessions/{name}", delete=control.drop_session),
     _route("/__mock/openapi/{name}", get=control.serve_spec),
 ]
 
@@ -243,6 +245,8 @@ class MockApp:
     def __init__(self, config: MockConfig) -> None:
         self.state = State()
         self.state.mock = self.mock = MockState(config)  # `mock` saves the hot path State's __getattr__
+        for spec in (self.mock.aihubmix, self.mock.apimart):
+            shapes.prepare(spec)  # a response member the mock cannot fill fails here, at start-up
         self.guard = Guard(config)
         self.router = Router(routes=ROUTES, default=_not_found, redirect_slashes=False)
 

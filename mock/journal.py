@@ -104,6 +104,9 @@ class Journal:
         self.max_bytes = max_bytes
         self.bytes = 0
 
+    def __len__(self) -> int:
+        return len(self._entries)
+
     def record(self, at: float, scope: Scope, key: str | None, body: Any, status: int) -> None:
         # A tuple of byte pairs: the garbage collector stops tracking it, so 10 000 entries cost
         # nothing at collection time (a list of headers would be walked on every full collection).

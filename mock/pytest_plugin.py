@@ -2,7 +2,11 @@
 
 - `aihubmix_mock`: a real server on a loopback port with a handle (`MockServer`): `.url` (the
   docs' base URL), `.api_url` (with /v1, for openai-python), `.advance(seconds)`, `.journal()`,
-  `.complete(id)` / `.fail(id)` / `.force(id, to)`, `.seed(n)`, `.reset()`. Reset before each test.
+  `.complete(id)` / `.fail(id)` / `.force(id, to)`, `.seed(n)`, `.reset()`. Each test gets a session
+  of its own (`X-Mock-Session`, docs/sessions.md: `.session` names it, `.headers` carries it): the
+  server puts requests that name no session in the test's, so its jobs, clock, ids, queued faults
+  and journal are the test's alone, and the session is dropped when the test ends. Under
+  pytest-xdist each worker runs its own server, its tests each in their own session.
 - `aihubmix_mock_url`: that server's `.url`.
 - `aihubmix_mock_app`: a fresh ASGI app per test, for in-process clients (httpx's ASGITransport,
   Starlette's TestClient).
@@ -18,6 +22,8 @@ says otherwise.
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -87,12 +93,23 @@ def aihubmix_mock_server(request: pytest.FixtureRequest) -> Iterator[MockServer]
         yield server
 
 
+_TESTS = itertools.count(1)
+
+
+def session_name() -> str:
+    """A session name for the next test: its xdist worker (`gw0`…, or `main`) and a number."""
+    return f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-t{next(_TESTS)}"
+
+
 @pytest.fixture
 def aihubmix_mock(request: pytest.FixtureRequest) -> Iterator[MockServer]:
     if request.node.get_closest_marker("aihubmix_mock") is None:
         server: MockServer = request.getfixturevalue("aihubmix_mock_server")
-        server.reset()
-        yield server
+        server.session = session_name()
+        try:
+            yield server
+        finally:
+            server.end_session()
         return
     with MockServer(_config(_settings(request))) as own:
         yield own

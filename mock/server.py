@@ -9,6 +9,10 @@
 
 The handle speaks to the control plane over HTTP (openapi/control-plane.yaml), as any client would,
 so what it does is what `curl` would do. The pytest plugin's `aihubmix_mock` fixture is one of these.
+
+`mock.session = "NAME"` puts the handle and every request this server receives without an
+`X-Mock-Session` header in that session (docs/sessions.md): the pytest plugin gives each test its
+own session so, whatever a test's client sends, it sees nothing of the test before.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from types import TracebackType
 from typing import Any
 
 from .config import MockConfig
+
+SESSION_HEADER = b"x-mock-session"  # sessions.HEADER, without importing the app's modules here
 
 
 class ControlPlaneError(RuntimeError):
@@ -46,6 +52,9 @@ class MockServer:
         elif config is not None or settings:
             raise TypeError("pass an app, or settings for a new one, not both")
         self.app = app
+        #: The session of this handle's control calls and of requests that name none (None: the
+        #: default session).
+        self.session: str | None = None
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", 0))  # bound before the server starts: no race for the port
@@ -55,7 +64,8 @@ class MockServer:
         #: The base URL with /v1, as openai-python and LiteLLM take it.
         self.api_url = f"{self.url}/v1"
         uv_config = uvicorn.Config(
-            self.app,
+            self._serve,
+            interface="asgi3",
             log_level="warning",
             access_log=False,
             lifespan="off",
@@ -65,6 +75,20 @@ class MockServer:
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
         )
+
+    async def _serve(self, scope: Any, receive: Any, send: Any) -> None:
+        """The app, with this handle's session on requests that name none."""
+        name = self.session
+        if name is not None and scope["type"] == "http":
+            headers = scope["headers"]
+            if not any(key == SESSION_HEADER for key, _ in headers):
+                scope = {**scope, "headers": [*headers, (SESSION_HEADER, name.encode("latin-1"))]}
+        await self.app(scope, receive, send)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The header that names this handle's session, for clients (`{}` in the default session)."""
+        return {} if self.session is None else {"X-Mock-Session": self.session}
 
     # -- life ---------------------------------------------------------------------------------
     def start(self) -> MockServer:
@@ -98,7 +122,7 @@ class MockServer:
             f"{self.url}/__mock/{path}",
             data=data,
             method=method,
-            headers={"Content-Type": "application/json"} if data else {},
+            headers={**self.headers, **({"Content-Type": "application/json"} if data else {})},
         )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
@@ -107,8 +131,20 @@ class MockServer:
             raise ControlPlaneError(f"{method} /__mock/{path}: {exc.code} {exc.read().decode()}") from None
 
     def reset(self) -> None:
-        """Forget every job, the journal and queued faults; the clock goes back; seeded ids start over."""
+        """Forget the session's jobs, journal and queued faults; its clock goes back; seeded ids
+        start over."""
         self._control("POST", "reset", {})
+
+    def end_session(self) -> None:
+        """Forget this handle's session altogether and go back to the default one."""
+        if self.session is not None:
+            self._control("DELETE", f"sessions/{urllib.parse.quote(self.session, safe='')}")
+            self.session = None
+
+    def sessions(self) -> list[dict[str, Any]]:
+        """Every session the server holds (name, jobs, clock, idle seconds, …)."""
+        found: list[dict[str, Any]] = self._control("GET", "sessions")["data"]
+        return found
 
     def advance(self, seconds: float) -> float:
         """Move the mock's clock on (jobs progress, downloads expire); returns the new time."""
