@@ -2,12 +2,12 @@
 hand-authored OpenAPI spec in openapi/. Installed from the repo's mock/ folder under this name so it
 never shadows PyPI's `mock`.
 
-    from aihubmix_mock import create_app, MockConfig, MockServer
+    from aihubmix_mock import create_app, MockConfig, MockServer, MockControl
 """
 
 from .app import create_app
 from .config import MockConfig
-from .server import MockServer
+from .server import MockControl, MockServer
 
-__all__ = ["create_app", "MockConfig", "MockServer", "__version__"]
+__all__ = ["create_app", "MockConfig", "MockControl", "MockServer", "__version__"]
 __version__ = "0.1.0"

@@ -39,9 +39,13 @@ Headers = tuple[tuple[bytes, bytes], ...]
 Kept = tuple[float, str, str, bytes, Headers, str | None, Any, int, int]
 
 
+#: Names that say "session" but carry none: the mock's own session name (sessions.py) is shown.
+_NOT_SECRET = ("x-mock-session",)
+
+
 def _secret(name: str) -> bool:
     name = name.lower()
-    return any(word in name for word in _SECRET_WORDS)
+    return name not in _NOT_SECRET and any(word in name for word in _SECRET_WORDS)
 
 
 def _cut(text: str, limit: int = MAX_VALUE) -> str:
