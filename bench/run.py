@@ -109,9 +109,14 @@ def lua_string(data: bytes) -> str:
 
 
 def wrk_script(
-    method: str, body: bytes | None = None, content_type: str | None = None, rotate: bool = False
+    method: str,
+    body: bytes | None = None,
+    content_type: str | None = None,
+    rotate: bool = False,
+    headers: dict | None = None,
 ) -> str:
     lines = [f'wrk.method = "{method}"', f'wrk.headers["Authorization"] = "{AUTH}"']
+    lines += [f'wrk.headers["{name}"] = "{value}"' for name, value in (headers or {}).items()]
     if body is not None:
         lines.append(f"wrk.body = {lua_string(body)}")
     if content_type:
@@ -139,7 +144,8 @@ def _bytes(text: str) -> float:
     return float(match.group(1)) * {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}[match.group(2)]
 
 
-#: One load run: the target URL, connections, then optionally method, body, content type, rotate.
+#: One load run: the target URL, connections, then optionally method, body, content type, rotate
+#: (keys), extra headers.
 Load = tuple
 
 
@@ -163,7 +169,11 @@ def load_many(seconds: float, runs: list[Load]) -> list[dict]:
         return asyncio.run(_python_loads(seconds, runs))
     procs = []
     for url, connections, *rest in runs:
-        script = wrk_script(*(rest[:3] or ["GET", None, None]), rotate=bool(rest[3:] and rest[3]))
+        script = wrk_script(
+            *(rest[:3] or ["GET", None, None]),
+            rotate=bool(rest[3:] and rest[3]),
+            headers=rest[4] if len(rest) > 4 else None,
+        )
         cmd = [
             "wrk",
             "-t1",
@@ -197,11 +207,15 @@ async def _python_loads(seconds: float, runs: list[Load]) -> list[dict]:
 
 
 async def _python_load(
-    url, seconds, connections, method="GET", body=None, content_type=None, rotate=False
+    url, seconds, connections, method="GET", body=None, content_type=None, rotate=False, extra=None
 ) -> dict:
     latencies: list[float] = []
     received = errors = 0
-    headers = {"Authorization": AUTH, **({"Content-Type": content_type} if content_type else {})}
+    headers = {
+        "Authorization": AUTH,
+        **({"Content-Type": content_type} if content_type else {}),
+        **(extra or {}),
+    }
     deadline = time.perf_counter() + seconds
 
     async def worker(client):
