@@ -36,6 +36,10 @@ TARGETS = {"polls": 0.6, "creates_json": 0.4, "creates_multipart": 0.4, "content
 #: The mock started with no options at all (access log, timeouts, caps and guards as shipped),
 #: against the same baseline (issue 12: defaults must not halve throughput).
 DEFAULT_TARGETS = {"polls": 0.8, "creates_json": 0.5, "creates_multipart": 0.5}
+#: Polls in a named session (X-Mock-Session) against polls in the default one, each against the
+#: baseline at the same time: sessions must cost the hot path little (issue 19).
+SESSION_TARGET = 0.95
+SESSION = {"X-Mock-Session": "bench-session"}
 #: Keys the default-settings creates rotate through: many clients, as a shared mock sees them,
 #: and each stays far below the per-key job cap.
 ROTATE_KEYS = 1000
@@ -329,6 +333,11 @@ def measure(seconds: float, connections: int, jobs: int, rounds: int) -> dict:
     poll_job = client.post(
         "/v1/videos", json={"model": "sora-2", "prompt": "p"}, headers={"X-Mock-Policy": "time=86400"}
     ).json()["id"]
+    session_job = client.post(
+        "/v1/videos",
+        json={"model": "sora-2", "prompt": "p"},
+        headers={"X-Mock-Policy": "time=86400", **SESSION},
+    ).json()["id"]
     video = client.post(
         "/v1/videos", json={"model": "wan2.6-t2v", "prompt": "p", "seconds": "8", "size": "1920x1080"}
     ).json()["id"]
@@ -387,6 +396,10 @@ def measure(seconds: float, connections: int, jobs: int, rounds: int) -> dict:
             "baseline": (f"{base_url}/v1/videos/{poll_job}", connections),
             "mock": (f"{url}/v1/videos/{poll_job}", connections),
             "defaults": (f"{defaults_url}/v1/videos/{defaults_job}", connections),
+        },
+        "polls_session": {
+            "baseline": (f"{base_url}/v1/videos/{poll_job}", connections),
+            "mock": (f"{url}/v1/videos/{session_job}", connections, "GET", None, None, False, SESSION),
         },
         "content": {
             "baseline": (f"{base_url}/v1/videos/{video}/content", 8),
@@ -532,6 +545,25 @@ def report(r: dict) -> str:
             f"| {met(value, target)} | "
             f"{sum(p['server']['errors'] for p in r['pairs']['defaults'][key]) + d[key]['errors']} |"
         )
+    if "polls_session" in r["pairs"]["mock"]:
+        session_ratios = [
+            s / d for s, d in zip(ratios(r, "mock", "polls_session"), ratios(r, "mock", "polls"), strict=False)
+        ]
+        value = ratio("mock", "polls_session") / ratio("mock", "polls")
+        lines += [
+            "",
+            "## Sessions (`X-Mock-Session`, docs/sessions.md)",
+            "",
+            "Polls of a job in a named session, the header sent on every request, against polls in the "
+            "default session: each measured against the baseline at the same time, the ratio of the two "
+            "ratios (per round: round i of each). `python bench/ab.py main --session NAME` measures the "
+            "same against another revision directly.",
+            "",
+            "| route | session / default session | rounds' range | target | met |",
+            "|---|---|---|---|---|",
+            f"| polls in a session | {value:.2f}x | {min(session_ratios):.2f}-{max(session_ratios):.2f} "
+            f"| >= {SESSION_TARGET}x | {met(value, SESSION_TARGET)} |",
+        ]
     lines += [
         "",
         "## Other targets",
