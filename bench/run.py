@@ -547,7 +547,8 @@ def report(r: dict) -> str:
         )
     if "polls_session" in r["pairs"]["mock"]:
         session_ratios = [
-            s / d for s, d in zip(ratios(r, "mock", "polls_session"), ratios(r, "mock", "polls"), strict=False)
+            s / d
+            for s, d in zip(ratios(r, "mock", "polls_session"), ratios(r, "mock", "polls"), strict=False)
         ]
         value = ratio("mock", "polls_session") / ratio("mock", "polls")
         lines += [
