@@ -37,7 +37,8 @@ class MockState:
         )
         self.fault_kinds = catalogue(self.aihubmix)  # X-Mock-Fault names -> production's answers
 
-    # The default session's parts, by their names from before sessions.
+    # The default session's parts, by their names from before sessions (in-process users read
+    # `app.state.mock.journal` and the like; the server itself goes through a request's session).
     @property
     def store(self) -> Store:
         return self.sessions.default.store
@@ -57,13 +58,6 @@ class MockState:
     @property
     def faults(self) -> Faults:
         return self.sessions.default.faults
-
-    def reset(self) -> None:
-        """The default session's reset."""
-        self.sessions.default.reset()
-
-    def advance_clock(self, seconds: float) -> float:
-        return self.sessions.default.advance_clock(seconds)
 
     def close(self) -> None:
         if self.persist is not None:
