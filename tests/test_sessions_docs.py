@@ -73,7 +73,7 @@ def test_the_nginx_recipe_runs(tmp_path):
     script = SH[1].replace("/tmp/aihubmix-lb", str(tmp_path / "lb"))
     conf = (ROOT / "deploy" / "nginx" / "nginx.conf").read_text()
     for old, new in ports.items():
-        script = script.replace(old, new)
+        script = script.replace(old, new)  # in URLs, options and the `for port in` list
         conf = conf.replace(f"127.0.0.1:{old}", f"127.0.0.1:{new}")
     (tmp_path / "nginx.conf").write_text(conf)
     script = script.replace('"$PWD/deploy/nginx/nginx.conf"', str(tmp_path / "nginx.conf"))
