@@ -230,3 +230,32 @@ def test_the_cli_bounds_sessions():
         assert refused.status_code == 429 and "maximum of 2 sessions" in refused.text
     finally:
         assert server.stop() == 0
+
+
+def test_a_state_file_from_before_sessions_is_migrated_to_the_default_session(tmp_path):
+    """Format 1: jobs keyed by id alone, one clock offset in `meta`. Nothing is lost."""
+    import json
+    import sqlite3
+
+    from tests.factories import make_job
+
+    path = tmp_path / "old.db"
+    job = make_job(id="video_old", owner=create_app().state.mock.keys.caller(b"Bearer sk-sessions-test")[1])
+    data = job.to_dict()
+    del data["session"]  # a format-1 job knows no session
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE jobs (id TEXT PRIMARY KEY, seq INTEGER, data TEXT NOT NULL)")
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("INSERT INTO jobs VALUES ('video_old', 1, ?)", (json.dumps(data),))
+    db.execute("INSERT INTO meta VALUES ('clock_offset', '3600.0')")
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    app = create_app(job_seconds=0, state_file=str(path))
+    try:
+        client = TestClient(app)
+        assert client.get("/v1/videos/video_old", headers=AUTH).status_code == 200
+        assert app.state.mock.sessions.default.clock.offset == 3600.0
+    finally:
+        app.state.mock.close()
+    assert _sessions_in(str(path)) == {"default"}
