@@ -80,7 +80,8 @@ class Session:
             "name": self.name,
             "jobs": len(self.store),
             "clock": self.clock.now(),
-            "idle_seconds": round(max(0.0, now - self.used), 3),
+            # the default session is never dropped, so its idle time is not kept (the hot path)
+            "idle_seconds": None if self.name == DEFAULT_SESSION else round(max(0.0, now - self.used), 3),
             "faults_queued": sum(f.count for f in self.faults.queue),
             "journal_entries": len(self.journal),
             "seed": self.ids.seed,
