@@ -1,12 +1,15 @@
 """A/B the mock at two revisions: both servers under the same load at the same time.
 
-`python bench/ab.py REV [--route polls|content] [--rounds 6]` serves the mock from `mock/` and
+`python bench/ab.py REV [--route polls|content] [--rounds 6] [--session NAME]` serves the mock from `mock/` and
 `openapi/` as they are in the work tree (A) and as they were at git revision REV (B), both with
 default settings and pinned to the same core, loads both at once (bench/run.py's load_many), and
 prints the per-round and median A/B throughput ratios. Loaded together, the two share the core
 equally, so the ratio is the ratio of their costs per request, whatever the machine does
 meanwhile: a change worth a few percent shows here, where runs one after the other on this VM
 moved by +-30%. Two copies of the same revision read 0.98-1.02.
+
+`--session NAME`: the work tree's job lives in that session (X-Mock-Session) and its load sends
+the header, where REV's does not: what sessions cost the poll path (docs/sessions.md).
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ def checkout(rev: str, into: Path) -> Path:
     return package.parent
 
 
-def serve(route: str, env: dict[str, str]) -> tuple[bench.Server, tuple]:
+def serve(route: str, env: dict[str, str], session: str | None = None) -> tuple[bench.Server, tuple]:
     port = bench.free_port()
     server = bench.Server(
         [bench.PY, "-m", "aihubmix_mock.cli", "serve", "--port", str(port)],
@@ -51,6 +54,8 @@ def serve(route: str, env: dict[str, str]) -> tuple[bench.Server, tuple]:
         env=env,
     )
     url, auth = f"http://127.0.0.1:{port}", {"Authorization": bench.AUTH}
+    extra = {"X-Mock-Session": session} if session else {}
+    auth.update(extra)
     if route == "content":
         body = {"model": "wan2.6-t2v", "prompt": "p", "seconds": "8", "size": "1920x1080"}
         job = httpx.post(f"{url}/v1/videos", json=body, headers={**auth, "X-Mock-Policy": "polls=1"}).json()[
@@ -58,12 +63,12 @@ def serve(route: str, env: dict[str, str]) -> tuple[bench.Server, tuple]:
         ]
         httpx.get(f"{url}/v1/videos/{job}", headers=auth)
         httpx.get(f"{url}/v1/videos/{job}/content", headers=auth, timeout=120).raise_for_status()
-        return server, (f"{url}/v1/videos/{job}/content", 8)
+        return server, (f"{url}/v1/videos/{job}/content", 8, "GET", None, None, False, extra)
     body = {"model": "sora-2", "prompt": "p"}
     job = httpx.post(f"{url}/v1/videos", json=body, headers={**auth, "X-Mock-Policy": "time=86400"}).json()[
         "id"
     ]
-    return server, (f"{url}/v1/videos/{job}", 32)
+    return server, (f"{url}/v1/videos/{job}", 32, "GET", None, None, False, extra)
 
 
 def main() -> int:
@@ -74,10 +79,11 @@ def main() -> int:
     parser.add_argument("--route", choices=("polls", "content"), default="polls")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--seconds", type=float, default=3)
+    parser.add_argument("--session", help="the work tree's load polls in this session (X-Mock-Session)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         old_path = checkout(args.rev, Path(tmp))
-        a, a_load = serve(args.route, {})
+        a, a_load = serve(args.route, {}, args.session)
         b, b_load = serve(
             args.route, {"PYTHONPATH": f"{old_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
         )
@@ -94,7 +100,11 @@ def main() -> int:
         finally:
             a.stop()
             b.stop()
-    print(f"{args.route}: work tree / {args.rev} = {statistics.median(ratios):.3f} (median of {args.rounds})")
+    where = f" (work tree in session {args.session})" if args.session else ""
+    print(
+        f"{args.route}{where}: work tree / {args.rev} = {statistics.median(ratios):.3f} "
+        f"(median of {args.rounds}; range {min(ratios):.3f}-{max(ratios):.3f})"
+    )
     return 0
 
 

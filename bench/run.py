@@ -36,6 +36,10 @@ TARGETS = {"polls": 0.6, "creates_json": 0.4, "creates_multipart": 0.4, "content
 #: The mock started with no options at all (access log, timeouts, caps and guards as shipped),
 #: against the same baseline (issue 12: defaults must not halve throughput).
 DEFAULT_TARGETS = {"polls": 0.8, "creates_json": 0.5, "creates_multipart": 0.5}
+#: Polls in a named session (X-Mock-Session) against polls in the default one, each against the
+#: baseline at the same time: sessions must cost the hot path little (issue 19).
+SESSION_TARGET = 0.95
+SESSION = {"X-Mock-Session": "bench-session"}
 #: Keys the default-settings creates rotate through: many clients, as a shared mock sees them,
 #: and each stays far below the per-key job cap.
 ROTATE_KEYS = 1000
@@ -109,9 +113,14 @@ def lua_string(data: bytes) -> str:
 
 
 def wrk_script(
-    method: str, body: bytes | None = None, content_type: str | None = None, rotate: bool = False
+    method: str,
+    body: bytes | None = None,
+    content_type: str | None = None,
+    rotate: bool = False,
+    headers: dict | None = None,
 ) -> str:
     lines = [f'wrk.method = "{method}"', f'wrk.headers["Authorization"] = "{AUTH}"']
+    lines += [f'wrk.headers["{name}"] = "{value}"' for name, value in (headers or {}).items()]
     if body is not None:
         lines.append(f"wrk.body = {lua_string(body)}")
     if content_type:
@@ -139,7 +148,8 @@ def _bytes(text: str) -> float:
     return float(match.group(1)) * {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}[match.group(2)]
 
 
-#: One load run: the target URL, connections, then optionally method, body, content type, rotate.
+#: One load run: the target URL, connections, then optionally method, body, content type, rotate
+#: (keys), extra headers.
 Load = tuple
 
 
@@ -163,7 +173,11 @@ def load_many(seconds: float, runs: list[Load]) -> list[dict]:
         return asyncio.run(_python_loads(seconds, runs))
     procs = []
     for url, connections, *rest in runs:
-        script = wrk_script(*(rest[:3] or ["GET", None, None]), rotate=bool(rest[3:] and rest[3]))
+        script = wrk_script(
+            *(rest[:3] or ["GET", None, None]),
+            rotate=bool(rest[3:] and rest[3]),
+            headers=rest[4] if len(rest) > 4 else None,
+        )
         cmd = [
             "wrk",
             "-t1",
@@ -197,11 +211,15 @@ async def _python_loads(seconds: float, runs: list[Load]) -> list[dict]:
 
 
 async def _python_load(
-    url, seconds, connections, method="GET", body=None, content_type=None, rotate=False
+    url, seconds, connections, method="GET", body=None, content_type=None, rotate=False, extra=None
 ) -> dict:
     latencies: list[float] = []
     received = errors = 0
-    headers = {"Authorization": AUTH, **({"Content-Type": content_type} if content_type else {})}
+    headers = {
+        "Authorization": AUTH,
+        **({"Content-Type": content_type} if content_type else {}),
+        **(extra or {}),
+    }
     deadline = time.perf_counter() + seconds
 
     async def worker(client):
@@ -315,6 +333,11 @@ def measure(seconds: float, connections: int, jobs: int, rounds: int) -> dict:
     poll_job = client.post(
         "/v1/videos", json={"model": "sora-2", "prompt": "p"}, headers={"X-Mock-Policy": "time=86400"}
     ).json()["id"]
+    session_job = client.post(
+        "/v1/videos",
+        json={"model": "sora-2", "prompt": "p"},
+        headers={"X-Mock-Policy": "time=86400", **SESSION},
+    ).json()["id"]
     video = client.post(
         "/v1/videos", json={"model": "wan2.6-t2v", "prompt": "p", "seconds": "8", "size": "1920x1080"}
     ).json()["id"]
@@ -373,6 +396,10 @@ def measure(seconds: float, connections: int, jobs: int, rounds: int) -> dict:
             "baseline": (f"{base_url}/v1/videos/{poll_job}", connections),
             "mock": (f"{url}/v1/videos/{poll_job}", connections),
             "defaults": (f"{defaults_url}/v1/videos/{defaults_job}", connections),
+        },
+        "polls_session": {
+            "baseline": (f"{base_url}/v1/videos/{poll_job}", connections),
+            "mock": (f"{url}/v1/videos/{session_job}", connections, "GET", None, None, False, SESSION),
         },
         "content": {
             "baseline": (f"{base_url}/v1/videos/{video}/content", 8),
@@ -518,6 +545,26 @@ def report(r: dict) -> str:
             f"| {met(value, target)} | "
             f"{sum(p['server']['errors'] for p in r['pairs']['defaults'][key]) + d[key]['errors']} |"
         )
+    if "polls_session" in r["pairs"]["mock"]:
+        session_ratios = [
+            s / d
+            for s, d in zip(ratios(r, "mock", "polls_session"), ratios(r, "mock", "polls"), strict=False)
+        ]
+        value = ratio("mock", "polls_session") / ratio("mock", "polls")
+        lines += [
+            "",
+            "## Sessions (`X-Mock-Session`, docs/sessions.md)",
+            "",
+            "Polls of a job in a named session, the header sent on every request, against polls in the "
+            "default session: each measured against the baseline at the same time, the ratio of the two "
+            "ratios (per round: round i of each). `python bench/ab.py main --session NAME` measures the "
+            "same against another revision directly.",
+            "",
+            "| route | session / default session | rounds' range | target | met |",
+            "|---|---|---|---|---|",
+            f"| polls in a session | {value:.2f}x | {min(session_ratios):.2f}-{max(session_ratios):.2f} "
+            f"| >= {SESSION_TARGET}x | {met(value, SESSION_TARGET)} |",
+        ]
     lines += [
         "",
         "## Other targets",

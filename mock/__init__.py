@@ -2,13 +2,13 @@
 hand-authored OpenAPI spec in openapi/. Installed from the repo's mock/ folder under this name so it
 never shadows PyPI's `mock`.
 
-    from aihubmix_mock import create_app, MockConfig, MockServer
+    from aihubmix_mock import create_app, MockConfig, MockServer, MockControl
 """
 
 from .app import create_app
 from .config import MockConfig
 from .errors import UnconfirmedRuleWarning
-from .server import MockServer
+from .server import MockControl, MockServer
 
-__all__ = ["create_app", "MockConfig", "MockServer", "UnconfirmedRuleWarning", "__version__"]
+__all__ = ["create_app", "MockConfig", "MockControl", "MockServer", "UnconfirmedRuleWarning", "__version__"]
 __version__ = "0.1.0"

@@ -8,6 +8,7 @@ Python frames to every send (the profile in bench/NOTES.md).
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -21,12 +22,13 @@ from starlette.responses import Response
 from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
-from . import ids
+from . import ids, shapes
 from .config import MockConfig
 from .endpoint import HEADER_MAP
 from .errors import ApiError, error_response
 from .handlers import apimart, control, metadata, videos
 from .journal import HEADER_BYTES, header_bytes
+from .sessions import HEADER as SESSION_HEADER
 from .state import MockState
 
 log = logging.getLogger("aihubmix_mock")
@@ -56,8 +58,13 @@ def _journaled(scope: Scope, status: int, message: str, headers: Mapping[str, st
     """`_error` for a request no route or method serves, kept in the journal like any other: those
     are the calls a newer client makes to routes the API lacks."""
     if not scope["path"].startswith("/__mock"):
-        mock = scope["app"].mock
-        mock.journal.record(mock.clock.now(), scope, None, None, status)
+        sessions = scope["app"].mock.sessions
+        session = sessions.default
+        named = dict(scope["headers"]).get(SESSION_HEADER)
+        if named is not None:
+            with contextlib.suppress(ApiError):  # a bad name is the default session's to keep
+                session = sessions.of(named)
+        session.journal.record(session.clock.now(), scope, None, None, status)
     return _error(scope, status, message, headers)
 
 
@@ -125,6 +132,8 @@ ROUTES = [
     _route("/__mock/jobs/{job_id:segment}/advance", post=control.advance_job),
     _route("/__mock/faults", post=control.add_fault, delete=control.clear_faults),
     _route("/__mock/journal", get=control.journal, delete=control.clear_journal),
+    _route("/__mock/sessions", get=control.list_sessions, delete=control.drop_idle_sessions),
+    _route("/__mock/sessions/{name}", delete=control.drop_session),
     _route("/__mock/openapi/{name}", get=control.serve_spec),
 ]
 
@@ -242,6 +251,8 @@ class MockApp:
     def __init__(self, config: MockConfig) -> None:
         self.state = State()
         self.state.mock = self.mock = MockState(config)  # `mock` saves the hot path State's __getattr__
+        for spec in (self.mock.aihubmix, self.mock.apimart):
+            shapes.prepare(spec)  # a response member the mock cannot fill fails here, at start-up
         self.guard = Guard(config)
         self.router = Router(routes=ROUTES, default=_not_found, redirect_slashes=False)
 

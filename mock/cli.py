@@ -111,6 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="jobs one key may hold (then 429 for that key only)",
     )
     serve.add_argument(
+        "--max-sessions",
+        type=int,
+        default=1000,
+        help="X-Mock-Session sessions held at once (then 429 for a new one; see docs/sessions.md)",
+    )
+    serve.add_argument(
         "--max-body-mb", type=float, default=25.0, help="largest request body in MiB (then 413)"
     )
     serve.add_argument(
@@ -120,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="longest prompt the mock keeps (then 400); a mock cap, not a production rule",
     )
     serve.add_argument(
-        "--state-file", help="SQLite file that keeps jobs across restarts (default: memory only)"
+        "--state-file",
+        help="SQLite file that keeps every session's jobs and clock across restarts (default: memory only)",
     )
     serve.add_argument("--media-cache-dir", help="folder that keeps rendered MP4s across restarts")
     serve.add_argument(
@@ -280,6 +287,7 @@ def config_from(args: argparse.Namespace) -> MockConfig:
         keys=_keys(args),
         max_jobs=args.max_jobs,
         max_jobs_per_key=args.max_jobs_per_key,
+        max_sessions=args.max_sessions,
         max_body_bytes=int(args.max_body_mb * 1024 * 1024),
         max_prompt_chars=args.max_prompt_chars,
         channel=args.port or 4010,

@@ -31,6 +31,9 @@ class MockConfig:
     #: Jobs one key may hold at once (then 429 for that key only), so one client cannot fill the
     #: store for the others.
     max_jobs_per_key: int = 20_000
+    #: Sessions (`X-Mock-Session`) held at once, the default one included; a new one beyond it gets
+    #: 429 until idle ones are dropped. Their jobs count together against max_jobs.
+    max_sessions: int = 1000
     #: Request bodies larger than this get 413.
     max_body_bytes: int = 25 * 1024 * 1024
     #: Longest `prompt` (in characters) the mock keeps; longer ones get 400. A mock cap, not a
@@ -85,6 +88,7 @@ class MockConfig:
             ("polls", 1, 10**6),
             ("max_jobs", 1, 10**8),
             ("max_jobs_per_key", 1, 10**8),
+            ("max_sessions", 1, 10**6),
             ("max_body_bytes", 1, 2**31),
             ("max_prompt_chars", 1, 2**31),
             ("channel", 0, 10**9),

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from .errors import ApiError
+from .job import Job
 from .lifecycle import refresh
 from .state import MockState
-from .store import Job
 
 
 async def media_of(mock: MockState, job: Job, kind: str, now: float, what: str = "video") -> bytes:

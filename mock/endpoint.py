@@ -22,6 +22,9 @@ from .bodies import read_body, read_raw, summarize
 from .directives import NONE, Directives
 from .errors import REQUEST_ID_HEADER, ApiError, error_response
 from .faults import FaultKind, fault_error
+from .lifecycle import Policy
+from .sessions import HEADER as SESSION_HEADER
+from .sessions import Session
 from .state import MockState
 
 log = logging.getLogger("aihubmix_mock")
@@ -37,6 +40,8 @@ class Call:
 
     request: Request
     mock: MockState
+    #: The caller's session (X-Mock-Session; the default one without it): its store, clock, ids…
+    session: Session
     key: str
     owner: str
     headers: dict[bytes, bytes]
@@ -62,6 +67,27 @@ class Call:
         if self.parsed is None:
             self.parsed = await read_body(self.request, await self.raw_body(), self.mock.config)
         return self.parsed
+
+    @property
+    def policy(self) -> Policy:
+        """This request's lifecycle policy: X-Mock-Policy, else the server's."""
+        return self.directives.policy or self.mock.policy
+
+    @property
+    def outcome(self) -> str:
+        """How this request's job ends, unless its prompt says `[mock:fail]` (jobs.py)."""
+        return self.directives.outcome or self.mock.config.outcome
+
+    def job_fields(self) -> dict[str, Any]:
+        """What a new job takes from this request (jobs.new_job's keyword arguments): its owner,
+        session, time, policy and outcome."""
+        return {
+            "owner": self.owner,
+            "session": self.session.name,
+            "now": self.session.clock.now(),
+            "policy": self.policy,
+            "outcome": self.outcome,
+        }
 
     def header(self, name: bytes) -> str | None:
         value = self.headers.get(name)
@@ -143,7 +169,7 @@ async def _fault(call: Call) -> ApiError | None:
         if call.directives.fault == "429":
             retry_after = 1  # the mock's convenience for retry tests; production shows none (AHM-07)
     else:
-        queued = mock.faults.take(scope["method"], scope["path"])
+        queued = call.session.faults.take(scope["method"], scope["path"])
         if queued is None:
             return None
         kind, retry_after = queued.kind, queued.retry_after
@@ -170,15 +196,25 @@ def endpoint(dialect: str) -> Callable[[Handler], Callable[[Request], Awaitable[
             headers = scope.get(HEADER_MAP)
             if headers is None:  # ASGI servers lower-case the names; one dict, many look-ups
                 headers = dict(scope["headers"])
-            now = mock.clock.now()
+            session = mock.sessions.default
+            refused = None
+            named = headers.get(SESSION_HEADER)
+            if named is not None:
+                try:
+                    session = mock.sessions.of(named)
+                except ApiError as exc:  # a bad name, or too many sessions
+                    refused = exc
+            now = session.clock.now()
             request_id = ids.request_id(now, dialect)
             call = None
             key = None
             try:
+                if refused is not None:
+                    raise refused
                 directives = Directives.parse(headers, mock.policy, mock.fault_kinds)
                 key, owner = mock.keys.caller(headers.get(b"authorization"))
-                call = Call(request, mock, key, owner, headers, now, directives, request_id)
-                if directives.fault is not None or mock.faults.queue:
+                call = Call(request, mock, session, key, owner, headers, now, directives, request_id)
+                if directives.fault is not None or session.faults.queue:
                     fault = await _fault(call)
                     if fault is not None:
                         raise fault
@@ -198,7 +234,7 @@ def endpoint(dialect: str) -> Callable[[Handler], Callable[[Request], Awaitable[
                 log.warning(
                     "%s %s accepted with unconfirmed rules %s: %s", request.method, scope["path"], *warning
                 )
-            mock.journal.record(
+            session.journal.record(
                 now, scope, key, summarize(*parsed) if parsed else None, response.status_code, warning
             )
             return response

@@ -40,9 +40,13 @@ Warning = tuple[str, str]
 Kept = tuple[float, str, str, bytes, Headers, str | None, Any, int, Warning | None, int]
 
 
+#: Names that say "session" but carry none: the mock's own session name (sessions.py) is shown.
+_NOT_SECRET = ("x-mock-session",)
+
+
 def _secret(name: str) -> bool:
     name = name.lower()
-    return any(word in name for word in _SECRET_WORDS)
+    return name not in _NOT_SECRET and any(word in name for word in _SECRET_WORDS)
 
 
 def _cut(text: str, limit: int = MAX_VALUE) -> str:
@@ -104,6 +108,9 @@ class Journal:
         self.size = size
         self.max_bytes = max_bytes
         self.bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def record(
         self, at: float, scope: Scope, key: str | None, body: Any, status: int, warning: Warning | None = None

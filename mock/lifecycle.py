@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .store import Job
+    from .job import Job
 
 TERMINAL = ("completed", "failed")
 POLICIES = ("time", "polls", "manual")

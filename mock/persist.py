@@ -1,5 +1,6 @@
-"""Optional state file (`--state-file`): jobs and the clock offset in SQLite, written through on
-every change, so a restart or SIGTERM loses nothing that was acknowledged.
+"""Optional state file (`--state-file`): every session's jobs and clock offset in SQLite, written
+through on every change, so a restart or SIGTERM loses nothing that was acknowledged. A session's
+journal, queued faults and place in a seeded id sequence are not kept (a restart starts them afresh).
 
 At start the file is locked for this process alone (a second server on the same file refuses to
 start), its format version is checked (older: migrated; newer: refused), it is checked for
@@ -19,13 +20,23 @@ import sqlite3
 import threading
 from typing import Any
 
-from .store import Job, StoreError
+from .errors import ApiError
+from .job import DEFAULT_SESSION, Job
 
-#: The file format this mock writes: PRAGMA user_version. 0 is the format before versions (same
-#: tables), migrated by stamping it.
-FORMAT = 1
+#: The file format this mock writes: PRAGMA user_version. 0 is the format before versions (the
+#: tables of 1), 1 the format before sessions (jobs keyed by id alone, one clock offset in `meta`):
+#: both are migrated, their jobs and offset going to the default session.
+FORMAT = 2
 #: Seconds a write may wait for SQLite's own lock before the request gets 503 (the event loop waits too).
 BUSY_SECONDS = 0.05
+
+
+class StoreError(ApiError):
+    """The state file could not be written (disk full, file gone read-only, locked by another
+    process): the change is undone and the client gets 503 with Retry-After."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(503, message, type="server_error", headers={"Retry-After": "5"})
 
 
 class StateFileError(ValueError):
@@ -83,10 +94,27 @@ class SqliteState:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("BEGIN IMMEDIATE")  # proves the file is writable now (read-only, full disk)
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, seq INTEGER, data TEXT NOT NULL)"
-            )
             db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            columns = [row[1] for row in db.execute("PRAGMA table_info(jobs)")]
+            if columns and "session" not in columns:  # format 0/1: one session's jobs
+                db.execute("ALTER TABLE jobs RENAME TO jobs_before_sessions")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS jobs (session TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER, "
+                "data TEXT NOT NULL, PRIMARY KEY (session, id))"
+            )
+            db.execute("CREATE TABLE IF NOT EXISTS clocks (session TEXT PRIMARY KEY, offset TEXT NOT NULL)")
+            if columns and "session" not in columns:
+                db.execute(
+                    "INSERT INTO jobs(session, id, seq, data) SELECT ?, id, seq, data FROM jobs_before_sessions",
+                    (DEFAULT_SESSION,),
+                )
+                db.execute("DROP TABLE jobs_before_sessions")
+                db.execute(
+                    "INSERT OR IGNORE INTO clocks(session, offset) "
+                    "SELECT ?, value FROM meta WHERE key = 'clock_offset'",
+                    (DEFAULT_SESSION,),
+                )
+                db.execute("DELETE FROM meta WHERE key = 'clock_offset'")
             db.execute(
                 "INSERT INTO meta(key, value) VALUES ('opened_by', ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -118,45 +146,59 @@ class SqliteState:
 
     def save(self, job: Job) -> None:
         self._write(
-            "INSERT INTO jobs(id, seq, data) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs), ?) "
-            "ON CONFLICT(id) DO UPDATE SET data = excluded.data",
-            (job.id, json.dumps(job.to_dict())),
+            "INSERT INTO jobs(session, id, seq, data) "
+            "VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs), ?) "
+            "ON CONFLICT(session, id) DO UPDATE SET data = excluded.data",
+            (job.session, job.id, json.dumps(job.to_dict())),
         )
 
-    def delete(self, job_id: str) -> None:
-        self._write("DELETE FROM jobs WHERE id = ?", (job_id,))
+    def delete(self, session: str, job_id: str) -> None:
+        self._write("DELETE FROM jobs WHERE session = ? AND id = ?", (session, job_id))
 
-    def clear(self) -> None:
-        self._write("DELETE FROM jobs")
+    def clear(self, session: str) -> None:
+        """Forget one session: its jobs and its clock offset."""
+        self._write("DELETE FROM jobs WHERE session = ?", (session,))
+        self._write("DELETE FROM clocks WHERE session = ?", (session,))
 
     def load(self) -> list[Job]:
+        """Every session's jobs, in creation order (each knows its session)."""
         with self._lock:
             try:
-                rows = self._db.execute("SELECT data FROM jobs ORDER BY seq").fetchall()
-                return [Job.from_dict(json.loads(data)) for (data,) in rows]
+                rows = self._db.execute("SELECT session, data FROM jobs ORDER BY seq").fetchall()
+                jobs = []
+                for session, data in rows:
+                    job = Job.from_dict(json.loads(data))
+                    job.session = session
+                    jobs.append(job)
+                return jobs
             except (sqlite3.Error, ValueError, TypeError) as exc:
                 raise StateFileError(
                     f"state file {self.path}: a job cannot be read ({exc}); remove the file to start afresh"
                 ) from None
 
-    def clock_offset(self) -> float:
+    def clock_offsets(self) -> dict[str, float]:
+        """Each session's clock offset (sessions whose clock never moved have none)."""
         with self._lock:
-            row = self._db.execute("SELECT value FROM meta WHERE key = 'clock_offset'").fetchone()
-        try:
-            offset = float(row[0]) if row else 0.0
-            if not math.isfinite(offset):
-                raise ValueError(offset)
-            return offset
-        except ValueError:
-            raise StateFileError(
-                f"state file {self.path}: the clock offset is not a number; remove the file to start afresh"
-            ) from None
+            rows = self._db.execute("SELECT session, offset FROM clocks").fetchall()
+        offsets = {}
+        for session, text in rows:
+            try:
+                offset = float(text)
+                if not math.isfinite(offset):
+                    raise ValueError(offset)
+            except ValueError:
+                raise StateFileError(
+                    f"state file {self.path}: the clock offset of session {session!r} is not a number; "
+                    "remove the file to start afresh"
+                ) from None
+            offsets[session] = offset
+        return offsets
 
-    def set_clock_offset(self, offset: float) -> None:
+    def set_clock_offset(self, session: str, offset: float) -> None:
         self._write(
-            "INSERT INTO meta(key, value) VALUES ('clock_offset', ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (str(offset),),
+            "INSERT INTO clocks(session, offset) VALUES (?, ?) "
+            "ON CONFLICT(session) DO UPDATE SET offset = excluded.offset",
+            (session, str(offset)),
         )
 
     def close(self) -> None:

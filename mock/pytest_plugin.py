@@ -2,8 +2,17 @@
 
 - `aihubmix_mock`: a real server on a loopback port with a handle (`MockServer`): `.url` (the
   docs' base URL), `.api_url` (with /v1, for openai-python), `.advance(seconds)`, `.journal()`,
-  `.complete(id)` / `.fail(id)` / `.force(id, to)`, `.seed(n)`, `.reset()`. Reset before each test.
+  `.complete(id)` / `.fail(id)` / `.force(id, to)`, `.seed(n)`, `.reset()`. Each test gets a session
+  of its own (`X-Mock-Session`, docs/sessions.md: `.session` names it, `.headers` carries it): the
+  server puts requests that name no session in the test's, so its jobs, clock, ids, queued faults
+  and journal are the test's alone, and the session is dropped when the test ends. Under
+  pytest-xdist each worker runs its own server, its tests each in their own session.
 - `aihubmix_mock_url`: that server's `.url`.
+- A mock that is already running instead (shared by several test runs or xdist workers):
+  `pytest --aihubmix-mock-url http://127.0.0.1:4010` (or the ini option / env AIHUBMIX_MOCK_URL).
+  Each test still gets its own session, but a mock in another process cannot tell whose request
+  is whose: the test's clients send `aihubmix_mock.headers` (e.g. openai-python's
+  `default_headers=aihubmix_mock.headers`).
 - `aihubmix_mock_app`: a fresh ASGI app per test, for in-process clients (httpx's ASGITransport,
   Starlette's TestClient).
 
@@ -23,6 +32,8 @@ the test: pytest's summary lists it, and `-W error::aihubmix_mock.UnconfirmedRul
 
 from __future__ import annotations
 
+import itertools
+import os
 import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -31,7 +42,7 @@ import pytest
 
 from .config import MockConfig
 from .errors import UnconfirmedRuleWarning
-from .server import MockServer
+from .server import MockControl, MockServer
 
 #: What the marker may set: MockConfig's fields a test would want to vary.
 MARKER_SETTINGS = ("keys", "policy", "job_seconds", "polls", "outcome", "seed")
@@ -46,6 +57,22 @@ class RunningMock(MockServer):
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("aihubmix_mock_job_seconds", "job seconds for the aihubmix_mock fixtures", default="0")
+    parser.addini("aihubmix_mock_url", "a running mock for the aihubmix_mock fixtures (default: start one)")
+    parser.getgroup("aihubmix_mock").addoption(
+        "--aihubmix-mock-url",
+        default=None,
+        help="use this running mock (each test in a session of its own) instead of starting one; "
+        "also the env AIHUBMIX_MOCK_URL",
+    )
+
+
+def _running_url(config: pytest.Config) -> str | None:
+    url = (
+        config.getoption("aihubmix_mock_url")
+        or config.getini("aihubmix_mock_url")
+        or os.environ.get("AIHUBMIX_MOCK_URL")
+    )
+    return str(url) if url else None
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -103,19 +130,35 @@ def aihubmix_mock_app(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def aihubmix_mock_server(request: pytest.FixtureRequest) -> Iterator[MockServer]:
-    """The session-wide server with the ini settings (tests without a marker share it)."""
+def aihubmix_mock_server(request: pytest.FixtureRequest) -> Iterator[MockControl]:
+    """The session-wide server with the ini settings (tests without a marker share it), or a
+    handle on the running mock that --aihubmix-mock-url names."""
+    url = _running_url(request.config)
+    if url is not None:
+        yield MockControl(url)
+        return
     with MockServer(_config(_settings(request))) as server:
         yield server
 
 
+_TESTS = itertools.count(1)
+
+
+def session_name() -> str:
+    """A session name for the next test: its xdist worker (`gw0`…, or `main`) and a number."""
+    return f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-t{next(_TESTS)}"
+
+
 @pytest.fixture
-def aihubmix_mock(request: pytest.FixtureRequest) -> Iterator[MockServer]:
+def aihubmix_mock(request: pytest.FixtureRequest) -> Iterator[MockControl]:
     if request.node.get_closest_marker("aihubmix_mock") is None:
-        server: MockServer = request.getfixturevalue("aihubmix_mock_server")
-        server.reset()
-        yield server
-        _warn(server.journal(warned=True))
+        server: MockControl = request.getfixturevalue("aihubmix_mock_server")
+        server.session = session_name()
+        try:
+            yield server
+            _warn(server.journal(warned=True))
+        finally:
+            server.end_session()
         return
     with MockServer(_config(_settings(request))) as own:
         yield own
@@ -123,5 +166,5 @@ def aihubmix_mock(request: pytest.FixtureRequest) -> Iterator[MockServer]:
 
 
 @pytest.fixture
-def aihubmix_mock_url(aihubmix_mock: MockServer) -> str:
+def aihubmix_mock_url(aihubmix_mock: MockControl) -> str:
     return aihubmix_mock.url

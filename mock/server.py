@@ -9,6 +9,10 @@
 
 The handle speaks to the control plane over HTTP (openapi/control-plane.yaml), as any client would,
 so what it does is what `curl` would do. The pytest plugin's `aihubmix_mock` fixture is one of these.
+
+`mock.session = "NAME"` puts the handle and every request this server receives without an
+`X-Mock-Session` header in that session (docs/sessions.md): the pytest plugin gives each test its
+own session so, whatever a test's client sends, it sees nothing of the test before.
 """
 
 from __future__ import annotations
@@ -25,71 +29,29 @@ from typing import Any
 
 from .config import MockConfig
 
+SESSION_HEADER = b"x-mock-session"  # sessions.HEADER, without importing the app's modules here
+
 
 class ControlPlaneError(RuntimeError):
     """The control plane refused a request (the message is the mock's)."""
 
 
-class MockServer:
-    """`MockServer(MockConfig(...))`, `MockServer(job_seconds=..., keys=[...], seed=...)`, or
-    `MockServer(app=...)` to serve an ASGI app of your own (e.g. one wrapping the mock)."""
+class MockControl:
+    """A handle on a mock that is already running (`MockControl("http://127.0.0.1:4010",
+    session="ci-42")`): the control plane over HTTP, in one session (None: the default one)."""
 
-    def __init__(self, config: MockConfig | None = None, *, app: Any = None, **settings: Any) -> None:
-        import uvicorn
-
-        from .app import create_app
-        from .config import IDLE_TIMEOUT
-
-        self._owns_app = app is None
-        if app is None:
-            app = create_app(config, **settings)
-        elif config is not None or settings:
-            raise TypeError("pass an app, or settings for a new one, not both")
-        self.app = app
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))  # bound before the server starts: no race for the port
-        self.port: int = self._sock.getsockname()[1]
+    def __init__(self, url: str, session: str | None = None) -> None:
         #: The base URL as the docs give it, without /v1 (curl, httpx, the contract suite).
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = url.rstrip("/")
         #: The base URL with /v1, as openai-python and LiteLLM take it.
         self.api_url = f"{self.url}/v1"
-        uv_config = uvicorn.Config(
-            self.app,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_keep_alive=int(IDLE_TIMEOUT),
-        )  # longer than clients' pool expiry
-        self._server = uvicorn.Server(uv_config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
-        )
+        #: The session of this handle's control calls (None: the default session).
+        self.session = session
 
-    # -- life ---------------------------------------------------------------------------------
-    def start(self) -> MockServer:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the aihubmix mock did not start within 10 s")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._sock.close()
-        if self._owns_app:
-            self.app.state.mock.close()
-
-    def __enter__(self) -> MockServer:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()
+    @property
+    def headers(self) -> dict[str, str]:
+        """The header that names this handle's session, for clients (`{}` in the default session)."""
+        return {} if self.session is None else {"X-Mock-Session": self.session}
 
     # -- the control plane --------------------------------------------------------------------
     def _control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -98,7 +60,7 @@ class MockServer:
             f"{self.url}/__mock/{path}",
             data=data,
             method=method,
-            headers={"Content-Type": "application/json"} if data else {},
+            headers={**self.headers, **({"Content-Type": "application/json"} if data else {})},
         )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
@@ -107,8 +69,20 @@ class MockServer:
             raise ControlPlaneError(f"{method} /__mock/{path}: {exc.code} {exc.read().decode()}") from None
 
     def reset(self) -> None:
-        """Forget every job, the journal and queued faults; the clock goes back; seeded ids start over."""
+        """Forget the session's jobs, journal and queued faults; its clock goes back; seeded ids
+        start over."""
         self._control("POST", "reset", {})
+
+    def end_session(self) -> None:
+        """Forget this handle's session altogether and go back to the default one."""
+        if self.session is not None:
+            self._control("DELETE", f"sessions/{urllib.parse.quote(self.session, safe='')}")
+            self.session = None
+
+    def sessions(self) -> list[dict[str, Any]]:
+        """Every session the server holds (name, jobs, clock, idle seconds, …)."""
+        found: list[dict[str, Any]] = self._control("GET", "sessions")["data"]
+        return found
 
     def advance(self, seconds: float) -> float:
         """Move the mock's clock on (jobs progress, downloads expire); returns the new time."""
@@ -175,3 +149,73 @@ class MockServer:
         if path_prefix:
             body["path_prefix"] = path_prefix
         self._control("POST", "faults", body)
+
+
+class MockServer(MockControl):
+    """`MockServer(MockConfig(...))`, `MockServer(job_seconds=..., keys=[...], seed=...)`, or
+    `MockServer(app=...)` to serve an ASGI app of your own (e.g. one wrapping the mock)."""
+
+    def __init__(self, config: MockConfig | None = None, *, app: Any = None, **settings: Any) -> None:
+        import uvicorn
+
+        from .app import create_app
+        from .config import IDLE_TIMEOUT
+
+        self._owns_app = app is None
+        if app is None:
+            app = create_app(config, **settings)
+        elif config is not None or settings:
+            raise TypeError("pass an app, or settings for a new one, not both")
+        self.app = app
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", 0))  # bound before the server starts: no race for the port
+        self.port: int = self._sock.getsockname()[1]
+        # `session`: also the session of every request this server receives that names none
+        super().__init__(f"http://127.0.0.1:{self.port}")
+        uv_config = uvicorn.Config(
+            self._serve,
+            interface="asgi3",
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_keep_alive=int(IDLE_TIMEOUT),
+        )  # longer than clients' pool expiry
+        self._server = uvicorn.Server(uv_config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
+        )
+
+    async def _serve(self, scope: Any, receive: Any, send: Any) -> None:
+        """The app, with this handle's session on requests that name none."""
+        name = self.session
+        if name is not None and scope["type"] == "http":
+            headers = scope["headers"]
+            if not any(key == SESSION_HEADER for key, _ in headers):
+                scope = {**scope, "headers": [*headers, (SESSION_HEADER, name.encode("latin-1"))]}
+        await self.app(scope, receive, send)
+
+    # -- life ---------------------------------------------------------------------------------
+    def start(self) -> MockServer:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the aihubmix mock did not start within 10 s")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._sock.close()
+        if self._owns_app:
+            self.app.state.mock.close()
+
+    def __enter__(self) -> MockServer:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()

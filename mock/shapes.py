@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
+from .job import DEFAULT_SESSION, Job
 from .spec import Spec, get_spec
-from .store import Job
 
 #: A member expression's answer for a member that this job's response leaves out.
 OMIT: Any = object()
@@ -51,9 +52,10 @@ APIMART_STATUS = {
 def _task_result(job: Job, base_url: str) -> Any:
     if job.status != "completed":
         return OMIT
-    return {
-        "videos": [{"url": [f"{base_url}/apimart/files/{job.id}.mp4"], "expires_at": _ts(job.expires_at)}]
-    }
+    url = f"{base_url}/apimart/files/{job.id}.mp4"
+    if job.session != DEFAULT_SESSION:  # a link needs no header: it names its session itself
+        url += "?session=" + quote(job.session, safe="")
+    return {"videos": [{"url": [url], "expires_at": _ts(job.expires_at)}]}
 
 
 def _actual_time(job: Job, base_url: str) -> Any:
@@ -157,4 +159,4 @@ def video_object(job: Job, base_url: str) -> dict[str, Any]:
 
 
 def apimart_task(job: Job, base_url: str) -> dict[str, Any]:
-    return response_shape("apimart", "apimart").build(job, base_url)
+    return response_shape("apimart", job.shape).build(job, base_url)

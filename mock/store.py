@@ -1,5 +1,7 @@
 """Jobs, filed per owner (a digest of the key), bounded by a cap and by expiry.
 
+One Store per session (sessions.py); the cap on jobs (`max_jobs`) counts every session's jobs
+together (a shared Tally), the cap per key (`max_per_owner`) one session's.
 A job another key created is simply not there for you (404), exactly as an unknown id.
 A deleted job leaves a marker of its place in the creation order, so a listing can go on `after` it
 (openai-python's `for v in client.videos.list(): client.videos.delete(v.id)` pages past deleted ids).
@@ -9,67 +11,21 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, fields
-from typing import TYPE_CHECKING, Any
 
 from .errors import ApiError, not_found
+from .job import Job
+from .persist import SqliteState, StoreError
 
-if TYPE_CHECKING:
-    from .persist import SqliteState
-
-
-@dataclass(slots=True)
-class Job:
-    id: str
-    owner: str
-    dialect: str  # "aihubmix" | "apimart"
-    model: str
-    variant: str  # the request schema it was validated by
-    shape: str  # "sora" | "gateway" | "apimart"
-    prompt: str
-    width: int
-    height: int
-    duration: int
-    size: str | None  # as asked (the Sora shape echoes it)
-    seconds: str | None  # as asked (the Sora shape echoes it)
-    initial: str  # "queued" | "in_progress"
-    created_at: float
-    policy: str
-    policy_arg: float
-    ttl: int  # seconds from completion until the download expires
-    delete_supported: bool = True
-    outcome: str = "completed"
-    error_message: str | None = None
-    status: str = ""
-    progress: int = 0
-    polls: int = 0
-    completed_at: float | None = None
-    remixed_from: str | None = None
-    audio: bool = False  # the MP4 carries an AAC track (the variant's x-audio)
-
-    def __post_init__(self) -> None:
-        if not self.status:
-            self.status = self.initial
-
-    @property
-    def expires_at(self) -> float | None:
-        return None if self.completed_at is None else self.completed_at + self.ttl
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Job:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+__all__ = ["SWEEP_STEP", "Job", "Store", "StoreError", "Tally"]
 
 
-class StoreError(ApiError):
-    """The state file could not be written (disk full, file gone read-only, locked by another
-    process): the change is undone and the client gets 503 with Retry-After."""
+class Tally:
+    """The jobs of all sessions together, against the server's `max_jobs`."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(503, message, type="server_error", headers={"Retry-After": "5"})
+    __slots__ = ("jobs",)
+
+    def __init__(self) -> None:
+        self.jobs = 0
 
 
 #: Jobs looked at per create while the store is full: the sweep for expired jobs is spread over
@@ -84,13 +40,17 @@ class Store:
         persist: SqliteState | None = None,
         refresh: Callable[[Job, float], None] | None = None,
         max_per_owner: int | None = None,
+        tally: Tally | None = None,
+        session: str = "default",
     ) -> None:
         self.max_jobs = max_jobs
         self.max_per_owner = max_per_owner or max_jobs
+        self.session = session
         self._refresh = refresh  # lifecycle.refresh: status is materialised lazily
         self._jobs: dict[str, Job] = {}
         self._by_owner: dict[str, dict[str, None]] = {}  # owner -> ids in creation order
         self._persist = persist
+        self._tally = Tally() if tally is None else tally  # shared by the sessions of one server
         self._seq: dict[str, int] = {}  # id -> place in the creation order
         self._gone: OrderedDict[str, tuple[str, int]] = OrderedDict()  # deleted id -> (owner, place)
         self._next = 0
@@ -109,13 +69,14 @@ class Store:
                 type="rate_limit_error",
                 headers={"Retry-After": "60"},
             )
-        if len(self._jobs) >= self.max_jobs:
+        if self._tally.jobs >= self.max_jobs:
             self._evict_some(now)
-        if len(self._jobs) >= self.max_jobs:
+        if self._tally.jobs >= self.max_jobs:
             raise ApiError(
                 429,
-                f"the mock holds its maximum of {self.max_jobs} jobs; delete some or wait for "
-                "downloads to expire (start it with a larger --max-jobs)",
+                f"the mock holds its maximum of {self.max_jobs} jobs (all sessions together); "
+                "delete some, wait for downloads to expire, reset your session or drop idle ones "
+                "(DELETE /__mock/sessions?idle_seconds=N), or start it with a larger --max-jobs",
                 type="rate_limit_error",
                 headers={"Retry-After": "60"},
             )
@@ -128,6 +89,8 @@ class Store:
             raise
 
     def _place(self, job: Job) -> None:
+        if job.id not in self._jobs:
+            self._tally.jobs += 1
         self._jobs[job.id] = job
         self._by_owner.setdefault(job.owner, {})[job.id] = None
         self._seq[job.id] = self._next
@@ -147,7 +110,8 @@ class Store:
         return self._jobs.get(job_id)
 
     def remove(self, job: Job, persist: bool = True) -> None:
-        self._jobs.pop(job.id, None)
+        if self._jobs.pop(job.id, None) is not None:
+            self._tally.jobs -= 1
         place = self._seq.pop(job.id, None)
         if place is not None:
             self._gone[job.id] = (job.owner, place)
@@ -159,7 +123,7 @@ class Store:
             if not owned:
                 del self._by_owner[job.owner]
         if persist and self._persist is not None:
-            self._persist.delete(job.id)
+            self._persist.delete(self.session, job.id)
 
     def owned(self, owner: str, dialect: str, order: str) -> list[Job]:
         ids = list(self._by_owner.get(owner, ()))
@@ -189,17 +153,15 @@ class Store:
             start = next((i for i, j in enumerate(jobs) if later(j)), len(jobs))
         return jobs[start : start + limit], start + limit < len(jobs)
 
-    def all(self) -> list[Job]:
-        return list(self._jobs.values())
-
     def clear(self) -> None:
+        self._tally.jobs -= len(self._jobs)
         self._jobs.clear()
         self._by_owner.clear()
         self._seq.clear()
         self._gone.clear()
         self._sweep.clear()
         if self._persist is not None:
-            self._persist.clear()
+            self._persist.clear(self.session)
 
     def load(self, jobs: Iterable[Job]) -> None:
         for job in jobs:

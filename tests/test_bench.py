@@ -110,3 +110,16 @@ def test_ab_checks_out_a_revision_importable_in_place_of_the_work_tree(tmp_path)
         check=True,
     ).stdout.split()
     assert out[0].startswith(str(tmp_path)) and int(out[1]) > 0
+
+
+def test_the_sessions_row_compares_polls_in_a_session_with_polls_in_the_default_one():
+    results = _results([0.8, 0.8, 0.8], [0.85, 0.81, 0.9])
+    assert "## Sessions" not in run.report(results)  # results from before sessions still report
+    results["pairs"]["mock"]["polls_session"] = [
+        {"server": _run(1000 * r), "baseline": _run(1000)} for r in (0.76, 0.8, 0.72)
+    ]
+    text = run.report(results)
+    assert "| polls in a session | 0.95x | 0.90-1.00 | >= 0.95x | yes |" in text
+    results["pairs"]["mock"]["polls_session"][1]["server"] = _run(700)
+    assert "| polls in a session | 0.95x" not in run.report(results)
+    assert "| >= 0.95x | **NO** |" in run.report(results)

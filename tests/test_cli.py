@@ -22,6 +22,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_healthy(url: str, proc: subprocess.Popen, what: str = "the mock") -> None:
+    """Until `url`/__mock/health answers 200 (20 s at most), or `proc` has exited."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/__mock/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.05)
+        if proc.poll() is not None:
+            out = proc.stdout if proc.stdout is not None else proc.stderr
+            raise RuntimeError(f"{what} exited: {out.read() if out else ''}")
+    proc.terminate()
+    raise RuntimeError(f"{what} did not start within 20 s")
+
+
 class Server:
     def __init__(self, *args: str, access_log: bool = False) -> None:
         self.port = free_port()
@@ -33,16 +49,7 @@ class Server:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/__mock/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.05)
-            if self.proc.poll() is not None:
-                raise RuntimeError(self.proc.stdout.read())
-        raise RuntimeError("the mock did not start")
+        wait_healthy(self.url, self.proc)
 
     def stop(self) -> int:
         self.proc.send_signal(signal.SIGTERM)

@@ -39,6 +39,8 @@ async def one_client(base: str, n: int, seen: Counter, statuses: list) -> None:
 def test_two_hundred_concurrent_clients(aihubmix_mock_url):
     seen: Counter = Counter()
     statuses: list = []
+    # the server is shared with earlier tests (each in its own session), its media cache too
+    renders_before = httpx.get(f"{aihubmix_mock_url}/__mock/health").json()["media_renders"]
 
     async def run() -> None:
         await asyncio.wait_for(
@@ -56,6 +58,6 @@ def test_two_hundred_concurrent_clients(aihubmix_mock_url):
         assert [p for _, p in history] == sorted(p for _, p in history)
     health = httpx.get(f"{aihubmix_mock_url}/__mock/health").json()
     assert health["jobs"] == 0, "deleted jobs are still held"
-    assert health["media_renders"] == 1, "the same video was encoded more than once"
+    assert health["media_renders"] - renders_before <= 1, "the same video was encoded more than once"
     journal = httpx.get(f"{aihubmix_mock_url}/__mock/journal", params={"limit": 10000}).json()["data"]
     assert not [e for e in journal if e["status"] >= 500]

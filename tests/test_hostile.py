@@ -402,11 +402,19 @@ def test_keys_in_any_header_or_query_parameter_are_redacted():
 
 
 def test_a_warning_when_listening_beyond_loopback_without_a_control_key(monkeypatch, capsys):
-    import uvicorn
 
     from aihubmix_mock import cli
 
-    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)  # never binds: the warning comes first
+    class NeverBinds:  # the server the CLI would start: the warning comes before it
+        started = True
+
+        def __init__(self, config):
+            self.config = config
+
+        def run(self):
+            return None
+
+    monkeypatch.setattr(cli, "_ready_server", lambda host: NeverBinds)
     monkeypatch.setattr(cli.signal, "signal", lambda *a: None)
     assert cli.main(["serve", "--host", "0.0.0.0", "--port", "0"]) == 0
     assert "--control-key" in capsys.readouterr().err

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
+
+AUTH = {"Authorization": "Bearer sk-plugin-test"}
 
 
 def test_fixtures_in_another_project(pytester):
@@ -141,3 +144,59 @@ def test_the_handle_queues_a_named_fault_or_a_status():
         by_status = httpx.get(f"{mock.url}/v1/videos", headers=auth)
         assert by_status.status_code == 503 and by_status.headers["Retry-After"] == "7"
         assert httpx.get(f"{mock.url}/v1/videos", headers=auth).status_code == 200
+
+
+#: Tests that leave state behind on purpose (a job, an advanced clock, a queued fault, a seed) and
+#: expect to see none of the others': each must run in a session of its own. `HEADERS` is how the
+#: clients name the session: nothing for the plugin's own server, the handle's header for a
+#: running mock shared by the workers.
+ISOLATED_TESTS = """
+import httpx
+import httpx
+import pytest
+
+AUTH = {"Authorization": "Bearer sk-plugin-test"}
+
+AUTH = {"Authorization": "Bearer sk-shared"}
+HEADERS = %s
+
+
+@pytest.mark.parametrize("n", range(8))
+def test_leaves_state_and_sees_none(aihubmix_mock, n):
+    headers = {**AUTH, **HEADERS(aihubmix_mock)}
+    url = aihubmix_mock.url
+    assert aihubmix_mock.session.startswith("gw"), aihubmix_mock.session  # an xdist worker's test
+    assert aihubmix_mock.journal() == [], "another test's requests"
+    assert httpx.get(f"{url}/v1/videos", headers=headers).json()["data"] == [], "another test's job"
+    assert httpx.get(f"{url}/__mock/health", headers=HEADERS(aihubmix_mock)).json()["clock"] < 2e9
+    job = httpx.post(f"{url}/v1/videos", json={"model": "sora-2", "prompt": str(n)}, headers=headers)
+    assert job.status_code == 200, job.text
+    aihubmix_mock.advance(300_000_000)  # left moved: the next test's clock must not be
+    aihubmix_mock.seed(n)
+    aihubmix_mock.fault("balance", count=100)  # left queued: the next test must not get it
+    assert httpx.get(f"{url}/v1/videos", headers=headers).status_code == 403
+"""
+
+
+def test_each_test_has_a_session_of_its_own_under_xdist(pytester):
+    pytester.makepyfile(test_isolated=ISOLATED_TESTS % "lambda mock: {}")
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", "-n", "4")
+    result.assert_outcomes(passed=8)  # each asserts it ran in a worker (its session is gw…)
+
+
+def test_xdist_workers_share_one_running_mock(pytester):
+    from aihubmix_mock import MockServer
+
+    with MockServer(job_seconds=0) as shared:
+        held = httpx.post(f"{shared.url}/v1/videos", json={"model": "sora-2", "prompt": "p"}, headers=AUTH)
+        pytester.makepyfile(test_isolated=ISOLATED_TESTS % "lambda mock: mock.headers")
+        result = pytester.runpytest_subprocess(
+            "-q", "-p", "no:cacheprovider", "-n", "4", "--aihubmix-mock-url", shared.url
+        )
+        result.assert_outcomes(passed=8)
+        # every test's session was dropped at its end; what the server held before is untouched
+        assert [s["name"] for s in shared.sessions()] == ["default"]
+        listed = httpx.get(f"{shared.url}/v1/videos", headers=AUTH).json()["data"]
+        assert [v["id"] for v in listed] == [held.json()["id"]]
+        posts = [e for e in httpx.get(f"{shared.url}/__mock/journal").json()["data"] if e["method"] == "POST"]
+        assert len(posts) == 1, "the workers' requests landed in the default session"

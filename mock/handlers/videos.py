@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 
 from starlette.responses import Response
 
 from ..downloads import media_of
 from ..endpoint import Call, endpoint
 from ..errors import ApiError, not_found
-from ..jobs import new_job, request_outcome, request_policy
+from ..job import Job
+from ..jobs import new_job, outcome_of
 from ..jsonresponse import FastJSONResponse
 from ..lifecycle import TERMINAL, poll, refresh
 from ..media import TYPES
 from ..params import query
 from ..ranges import serve_bytes
 from ..shapes import video_object
-from ..store import Job
 from ..validation import gated_body, validated_body, warning_headers
 
 DIALECT = "aihubmix"
 
 
 def _job(call: Call) -> Job:
-    job = call.mock.store.get(call.owner, call.path("video_id"))
+    job = call.session.store.get(call.owner, call.path("video_id"))
     if job.dialect != DIALECT:
         raise not_found()
     return job
@@ -33,8 +34,9 @@ def _job(call: Call) -> Job:
 async def create_video(call: Call) -> Response:
     spec = call.mock.aihubmix
     variant, body, warnings = await gated_body(call, spec, "CreateVideoRequest")
-    job = new_job(call, spec, variant, body, dialect=DIALECT, warnings=warnings)
-    call.mock.store.add(job, job.created_at)
+    new_id = partial(call.session.ids.video_id, channel=call.mock.config.channel)
+    job = new_job(spec, variant, body, **call.job_fields(), new_id=new_id, warnings=warnings)
+    call.session.store.add(job, job.created_at)
     return FastJSONResponse(video_object(job, call.base_url), headers=warning_headers(warnings))
 
 
@@ -44,7 +46,7 @@ async def retrieve_video(call: Call) -> Response:
     moving = job.status not in TERMINAL
     after = poll(job, call.now)
     if moving:  # a finished job does not change: nothing to write to the state file
-        call.mock.store.save(job)
+        call.session.store.save(job)
     return FastJSONResponse(video_object(job, call.base_url), headers={"openai-poll-after-ms": str(after)})
 
 
@@ -52,7 +54,7 @@ async def retrieve_video(call: Call) -> Response:
 async def list_videos(call: Call) -> Response:
     params = query("aihubmix", "/v1/videos", "get", call.request)
     try:
-        page, has_more = call.mock.store.page(
+        page, has_more = call.session.store.page(
             call.owner, DIALECT, params["order"], params.get("after"), params["limit"]
         )
     except ApiError:
@@ -82,7 +84,7 @@ async def delete_video(call: Call) -> Response:
             wire_code="not_supported",
             rule="DELETE-KLING-501",
         )
-    call.mock.store.remove(job)
+    call.session.store.remove(job)
     return FastJSONResponse({"id": job.id, "object": "video.deleted", "deleted": True})
 
 
@@ -119,11 +121,11 @@ async def remix_video(call: Call) -> Response:
             param="video_id",
             rule="REMIX-COMPLETED",
         )
-    policy = request_policy(call)
+    policy = call.policy
     # status="" starts the copy over at its family's initial status (Job.__post_init__)
     job = dataclasses.replace(
         source,
-        id=call.mock.ids.video_id(source.model, call.mock.config.channel),
+        id=call.session.ids.video_id(source.model, call.mock.config.channel),
         prompt=body["prompt"],
         status="",
         progress=0,
@@ -133,8 +135,8 @@ async def remix_video(call: Call) -> Response:
         remixed_from=source.id,
         policy=policy.kind,
         policy_arg=policy.arg,
-        outcome=request_outcome(call, body["prompt"]),
+        outcome=outcome_of(call.outcome, body["prompt"]),
         error_message=None,
     )
-    call.mock.store.add(job, now)
+    call.session.store.add(job, now)
     return FastJSONResponse(video_object(job, call.base_url))
