@@ -1,0 +1,385 @@
+"""One exchange judged against the spec, with the contract suite's own triage.
+
+The request against its model's variant (which rules it breaks); the answer against the documented
+answer for that request (a 400 to a request that breaks a rule is judged against the documented
+error, a success against the success schema); the gateway's state (balance, throttling, no channel)
+as an incident; no answer as not checked. `decide_state` is the one place where an outcome becomes
+a state: the suite's classifier can take its place.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from .. import evidence, generate
+from ..api import incident_reason, operation_of
+from . import wire
+
+#: operationId -> (spec, request body schema) of the operations whose body the spec describes
+BODIES = {
+    "createVideo": ("aihubmix", "CreateVideoRequest"),
+    "remixVideo": ("aihubmix", "RemixVideoRequest"),
+    "apimartCreateGeneration": ("apimart", "GenerationRequest"),
+}
+APIMART_OPERATIONS = {"apimartCreateGeneration", "apimartGetTask"}
+CREATES = {"createVideo", "apimartCreateGeneration", "remixVideo"}
+
+
+@dataclass
+class Seen:
+    """One exchange as it went past: what the client sent and what came back (or the error)."""
+
+    method: str
+    path: str
+    query: str = ""
+    request_headers: list[tuple[str, str]] = field(default_factory=list)
+    request_body: bytes = b""
+    status: int | None = None
+    response_headers: list[tuple[str, str]] = field(default_factory=list)
+    #: the answer's bytes when it is not media (kept up to a bound), decoded from its content-encoding
+    response_body: bytes = b""
+    #: the MP4 / image probe, for media answers (their bytes are never kept)
+    media: dict[str, Any] | None = None
+    error: str | None = None
+    started: float = 0.0
+    seconds: float = 0.0
+    truncated: bool = False
+
+    def header(self, name: str, response: bool = True) -> str:
+        for key, value in self.response_headers if response else self.request_headers:
+            if key.lower() == name:
+                return value
+        return ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one check, before it has a state."""
+
+    answered: bool = True  # an answer came back (False: a transport error)
+    incident: str | None = None  # the answer is the gateway's state (incident_reason)
+    difference: str | None = None  # how the answer differs from the spec; None: it conforms
+    unconfirmed: bool = False  # the difference is about a rule production has not confirmed
+    known: str | None = None  # the x-known-differences entry it matches
+    checked: bool = True  # False: nothing in the spec to judge it by
+
+
+def decide_state(outcome: Outcome) -> str:
+    """conforms / drift / known / incident / not checked: the one decision (the suite's classifier
+    can replace it)."""
+    if not outcome.answered or not outcome.checked:
+        return "not checked"
+    if outcome.known:
+        return "known"
+    if outcome.incident:
+        return "incident"
+    if outcome.difference is None:
+        return "conforms"
+    return "known" if outcome.unconfirmed else "drift"
+
+
+@dataclass
+class Finding:
+    state: str
+    check: str
+    message: str
+    rule: str | None = None
+    difference: str | None = None
+
+
+@dataclass
+class Verdict:
+    operation: str
+    dialect: str
+    model: str | None
+    request: Any  # the body as the spec reads it (JSON, or the form typed by the variant)
+    response: Any  # the answer's JSON, or None
+    broken: list[str] = field(default_factory=list)  # the rules the request breaks
+    findings: list[Finding] = field(default_factory=list)
+    extra_members: list[str] = field(default_factory=list)  # answer members the spec does not have
+    refused_params: list[str] = field(default_factory=list)
+
+    def add(self, outcome: Outcome, check: str, message: str, rule: str | None = None) -> None:
+        self.findings.append(Finding(decide_state(outcome), check, message, rule, outcome.known))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "operation": self.operation,
+            "dialect": self.dialect,
+            "model": self.model,
+            "broken_rules": self.broken,
+            "refused_params": self.refused_params,
+            "extra_members": self.extra_members,
+            "findings": [f.__dict__ for f in self.findings],
+        }
+
+
+# ------------------------------------------------------------------------------------ request
+def request_of(seen: Seen, operation: str) -> tuple[str | None, Any, list[str]]:
+    """(model, body as the spec reads it, rules the body breaks)."""
+    if operation not in BODIES:
+        return None, None, []
+    name, body_schema = BODIES[operation]
+    kind, value = wire.parse_body(seen.header("content-type", response=False), seen.request_body)
+    if kind not in ("json", "form"):
+        return None, value, []
+    model = value.get("model") if isinstance(value, dict) else None
+    schema = generate.schemas(name)[body_schema]
+    variant = body_schema
+    if "discriminator" in schema:
+        variant = generate.variants(name, body_schema).get(str(model)) if isinstance(model, str) else None
+        if variant is None:
+            return (model if isinstance(model, str) else None), value, [schema.get("x-rule") or "model"]
+    if kind == "form":
+        value = wire.typed(generate.schemas(name)[variant], value, lambda n: generate.resolve(name, n))
+    return (model if isinstance(model, str) else None), value, broken_rules(name, variant, value, model)
+
+
+def broken_rules(name: str, variant: str, body: Any, model: Any) -> list[str]:
+    """The x-rule of every constraint of the variant that the body breaks."""
+    schema = generate.schemas(name)[variant]
+    found: list[str] = []
+    for error in generate.validator(name, variant).iter_errors(body):
+        rule = _rule_of(error, schema, model)
+        if rule and rule not in found:
+            found.append(rule)
+    return found
+
+
+def _rule_of(error: Any, variant: dict[str, Any], model: Any) -> str | None:
+    node = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "not" and isinstance(node.get("not"), dict) and node["not"].get("x-rule"):
+        return str(node["not"]["x-rule"])
+    if node.get("x-rule") and error.validator not in ("required", "dependentRequired"):
+        return str(node["x-rule"])
+    if error.validator in ("required", "dependentRequired"):
+        missing = re.match(r"'([^']+)'", error.message)
+        wanted = missing.group(1) if missing else ""
+        return str(variant.get("x-required-rules", {}).get(wanted, "REQUIRED-PARAMS"))
+    param = next((p for p in error.absolute_path if isinstance(p, str)), None)
+    if param and isinstance(model, str):
+        rule = evidence.rule_of_parameter(model, param)
+        if rule:
+            return rule
+    return variant.get("x-rule")
+
+
+# ------------------------------------------------------------------------------------ response
+@cache
+def _operations() -> dict[str, tuple[str, dict[str, Any]]]:
+    out: dict[str, tuple[str, dict[str, Any]]] = {}
+    for name in evidence.SPECS:
+        for item in generate.document(name).get("paths", {}).values():
+            for op in item.values():
+                if isinstance(op, dict) and "operationId" in op:
+                    out[op["operationId"]] = (name, op)
+    return out
+
+
+def documented(operation: str, status: int) -> tuple[str, dict[str, Any]] | None:
+    """(spec, response object) the spec documents for this status, or None."""
+    if operation not in _operations():
+        return None
+    name, op = _operations()[operation]
+    responses = op.get("responses", {})
+    found = responses.get(str(status)) or responses.get(f"{status // 100}XX") or responses.get("default")
+    return (name, generate.resolve(name, found)) if found is not None else None
+
+
+def schema_name(name: str, response: dict[str, Any], content_type: str) -> str | None:
+    content = response.get("content") or {}
+    media = content.get(content_type.split(";")[0].strip()) or content.get("application/json") or {}
+    ref = (media.get("schema") or {}).get("$ref", "")
+    return ref.rsplit("/", 1)[-1] if ref.startswith("#/components/schemas/") else None
+
+
+def _declared(name: str, node: Any, depth: int = 0) -> set[str]:
+    node = generate.resolve(name, node)
+    if not isinstance(node, dict) or depth > 6:
+        return set()
+    out = set(node.get("properties") or {})
+    for key in ("allOf", "oneOf", "anyOf"):
+        for branch in node.get(key) or []:
+            out |= _declared(name, branch, depth + 1)
+    for key in ("then", "else"):
+        out |= _declared(name, node.get(key), depth + 1)
+    return out
+
+
+def _extra(name: str, schema: str, body: Any) -> list[str]:
+    """Members of the answer that its schema does not declare (what production sends beyond the spec)."""
+    if schema in ("Video", "VideoList"):
+        items = body.get("data") if schema == "VideoList" and isinstance(body, dict) else [body]
+        declared = _declared(name, generate.schemas(name)["SoraVideo"]) | _declared(
+            name, generate.schemas(name)["GatewayVideo"]
+        )
+        extra = {k for item in items or [] if isinstance(item, dict) for k in item if k not in declared}
+        if schema == "VideoList" and isinstance(body, dict):
+            extra |= {k for k in body if k not in _declared(name, generate.schemas(name)["VideoList"])}
+        return sorted(extra)
+    declared = _declared(name, generate.schemas(name)[schema])
+    found = {k for k in body if k not in declared} if isinstance(body, dict) and declared else set()
+    data = body.get("data") if isinstance(body, dict) else None
+    props = generate.resolve(name, generate.schemas(name)[schema]).get("properties", {})
+    if isinstance(data, dict) and "data" in props:
+        inner = _declared(name, props["data"])
+        found |= {f"data.{k}" for k in data if inner and k not in inner}
+    return sorted(found)
+
+
+def _shape_error(name: str, schema: str, body: Any) -> str | None:
+    from jsonschema.exceptions import best_match
+
+    if schema == "Video" and isinstance(body, dict):
+        return generate.video_shape_error(body)
+    error = best_match(generate.validator(name, schema).iter_errors(body))
+    if error is None and schema == "VideoList" and isinstance(body, dict):
+        for item in body.get("data") or []:
+            problem = generate.video_shape_error(item) if isinstance(item, dict) else "not an object"
+            if problem:
+                return f"data[]: {problem}"
+    if error is None:
+        return None
+    where = "/".join(str(p) for p in error.absolute_path)
+    return f"{schema}: {error.message}" + (f" at {where}" if where else "")
+
+
+# ------------------------------------------------------------------------------------ judge
+def judge(seen: Seen) -> Verdict:
+    operation = operation_of(seen.method, seen.path)
+    dialect = "apimart" if operation in APIMART_OPERATIONS else "aihubmix"
+    model, body, broken = request_of(seen, operation)
+    ctype = seen.header("content-type")
+    answer: Any = None
+    if seen.response_body and "json" in ctype.lower():
+        try:
+            answer = json.loads(seen.response_body)
+        except ValueError:
+            answer = None
+    if model is None and isinstance(answer, dict) and isinstance(answer.get("model"), str):
+        model = answer["model"]
+    verdict = Verdict(operation, dialect, model, body, answer, broken)
+    if operation not in _operations():
+        return verdict  # not an operation of the spec (a path it does not describe): recorded only
+    if seen.status is None:
+        verdict.add(
+            Outcome(answered=False), "exchange", f"no answer: {seen.error or 'the connection failed'}"
+        )
+        return verdict
+    status = seen.status
+    text = seen.response_body[:2000].decode("utf-8", "replace")
+    reason = incident_reason(status, text)
+    keyed = any(k.lower() == "authorization" for k, _ in seen.request_headers)
+    if reason is None and status == 401 and keyed:
+        reason = "the key was rejected (401)"
+    request_rules = evidence.rules_of_request(model, body)
+
+    def known(rule: str | None, check: str) -> str | None:
+        entry = evidence.match_known(
+            operation, model, rule, check, request_rules, status=status, request=body
+        )
+        return entry.get("id") if entry else None
+
+    def differs(check: str, message: str, rule: str | None = None) -> None:
+        verdict.add(Outcome(difference=check, known=known(rule, check)), check, message, rule)
+
+    if reason:
+        rule = broken[0] if broken else None
+        verdict.add(
+            Outcome(incident=reason, known=known(rule, "rejected") if rule else None),
+            "gateway",
+            f"{reason} on {seen.method} {seen.path}",
+            rule,
+        )
+        return verdict
+    if broken and 200 <= status < 300:
+        for rule in broken:
+            verdict.add(
+                Outcome(
+                    difference="accepted",
+                    unconfirmed=not evidence.is_confirmed(rule),
+                    known=known(rule, "accepted"),
+                ),
+                "accepted",
+                f"{status} to a request that breaks rule {rule} ({model}): production accepted it"
+                + (
+                    ""
+                    if evidence.is_confirmed(rule)
+                    else " (the rule is unconfirmed: no production evidence yet)"
+                ),
+                rule,
+            )
+    elif not broken and operation in BODIES and status in (400, 422):
+        params = _named_params(text, body)
+        verdict.refused_params = params
+        rules = sorted({r for p in params if (r := evidence.rule_of_parameter(str(model), p))})
+        rule = rules[0] if len(rules) == 1 else None
+        verdict.add(
+            Outcome(difference="rejected", known=known(rule, "rejected")),
+            "rejected",
+            f"{status} to a request the spec allows ({model}"
+            + (f"; the answer names {', '.join(params)}" if params else "")
+            + f"): {text[:300]}",
+            rule,
+        )
+    found = documented(operation, status)
+    if found is None:
+        differs("status", f"{status} is not a documented answer of {operation}")
+        return verdict
+    name, response = found
+    if operation == "downloadVideoContent" and status in (200, 206):
+        _judge_media(verdict, seen, response, differs)
+        return verdict
+    schema = schema_name(name, response, ctype)
+    if schema is None:
+        verdict.add(Outcome(checked=False), "schema", f"the spec has no JSON schema for {status} {ctype}")
+        return verdict
+    if answer is None:
+        differs(
+            "schema",
+            f"{status} answered {ctype or 'no content type'}, not the documented JSON {schema}: {text[:200]!r}",
+        )
+        return verdict
+    problem = _shape_error(name, schema, answer)
+    rule = broken[0] if broken else None
+    verdict.add(
+        Outcome(difference=problem, known=known(rule, "schema") if problem else None),
+        "schema",
+        problem or f"{status} matches {schema}",
+        rule,
+    )
+    verdict.extra_members = _extra(name, schema, answer)
+    return verdict
+
+
+def _named_params(text: str, body: Any) -> list[str]:
+    """The request members an error message names (how a refusal is attributed to a rule)."""
+    if not isinstance(body, dict):
+        return []
+    low = text.lower()
+    return [
+        k for k in body if k != "model" and re.search(rf"(?<![a-z_]){re.escape(k.lower())}(?![a-z_])", low)
+    ]
+
+
+def _judge_media(verdict: Verdict, seen: Seen, response: dict[str, Any], differs) -> None:
+    ctype = seen.header("content-type").split(";")[0].strip().lower()
+    allowed = set((response.get("content") or {}).keys())
+    media = seen.media or {}
+    if allowed and ctype not in allowed:
+        differs(
+            "content",
+            f"content type {ctype or '(none)'} is not one the spec documents ({', '.join(sorted(allowed))})",
+        )
+        return
+    if ctype == "video/mp4" and seen.status == 200 and not media.get("mp4"):
+        differs(
+            "content",
+            f"labelled video/mp4 but not an MP4 ({media.get('bytes', 0)} bytes, no ftyp box)",
+        )
+        return
+    verdict.add(Outcome(), "content", f"{ctype}, {media.get('bytes', 0)} bytes")
