@@ -133,39 +133,75 @@ def request_of(seen: Seen, operation: str) -> tuple[str | None, Any, list[str]]:
     if "discriminator" in schema:
         variant = generate.variants(name, body_schema).get(str(model)) if isinstance(model, str) else None
         if variant is None:
-            return (model if isinstance(model, str) else None), value, [schema.get("x-rule") or "model"]
+            return (model if isinstance(model, str) else None), value, [_model_rule(schema, value)]
     if kind == "form":
         value = wire.typed(generate.schemas(name)[variant], value, lambda n: generate.resolve(name, n))
     return (model if isinstance(model, str) else None), value, broken_rules(name, variant, value, model)
 
 
+def _model_rule(schema: dict[str, Any], body: Any) -> str:
+    """The rule a request breaks when its model picks no variant: no model at all (a required
+    member without its own rule), a model moved to another protocol (x-legacy-protocol-models; the
+    rule id is the one x-rules gives that list), or an unknown model (the body schema's x-rule)."""
+    model = body.get(schema["discriminator"]["propertyName"]) if isinstance(body, dict) else None
+    if isinstance(body, dict) and model is None:
+        return "REQUIRED-PARAMS"
+    if isinstance(model, str) and model in schema.get("x-legacy-protocol-models", {}):
+        return "MODEL-LEGACY-PROTOCOL"
+    return str(schema.get("x-rule") or "model")
+
+
 def broken_rules(name: str, variant: str, body: Any, model: Any) -> list[str]:
-    """The x-rule of every constraint of the variant that the body breaks."""
+    """The x-rule of every constraint of the variant that the body breaks, named as the spec's
+    extensions say (x-rule on the nearest schema, x-unknown-rules, x-required-rules)."""
     schema = generate.schemas(name)[variant]
     found: list[str] = []
     for error in generate.validator(name, variant).iter_errors(body):
-        rule = _rule_of(error, schema, model)
+        rule = _rule_of(name, error, schema)
         if rule and rule not in found:
             found.append(rule)
     return found
 
 
-def _rule_of(error: Any, variant: dict[str, Any], model: Any) -> str | None:
+def _meant_branch(error: Any) -> Any:
+    """Inside anyOf / oneOf, the branch whose errors lie deepest matched the request's shape: it is
+    the one the client meant, and its rule is the one broken."""
+    while error.validator in ("anyOf", "oneOf") and error.context:
+        deepest = max(len(e.path) for e in error.context)
+        if deepest == 0:
+            break
+        error = next(e for e in error.context if len(e.path) == deepest)
+    return error
+
+
+def _rule_of(name: str, error: Any, variant: dict[str, Any]) -> str | None:
+    error = _meant_branch(error)
     node = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        extra = sorted(k for k in error.instance if k not in node.get("properties", {}))
+        named = node.get("x-unknown-rules", {}).get(extra[0]) if extra else None
+        return named or node.get("x-rule") or variant.get("x-rule")
+    if error.validator in ("required", "dependentRequired"):
+        missing = re.match(r"'([^']+)' is a (?:required property|dependency of)", error.message)
+        wanted = missing.group(1) if missing else ""
+        return str(node.get("x-required-rules", {}).get(wanted) or "REQUIRED-PARAMS")
     if error.validator == "not" and isinstance(node.get("not"), dict) and node["not"].get("x-rule"):
         return str(node["not"]["x-rule"])
-    if node.get("x-rule") and error.validator not in ("required", "dependentRequired"):
-        return str(node["x-rule"])
-    if error.validator in ("required", "dependentRequired"):
-        missing = re.match(r"'([^']+)'", error.message)
-        wanted = missing.group(1) if missing else ""
-        return str(variant.get("x-required-rules", {}).get(wanted, "REQUIRED-PARAMS"))
-    param = next((p for p in error.absolute_path if isinstance(p, str)), None)
-    if param and isinstance(model, str):
-        rule = evidence.rule_of_parameter(model, param)
-        if rule:
-            return rule
-    return variant.get("x-rule")
+    rule = node.get("x-rule")
+    parent = error.parent
+    while rule is None and parent is not None:
+        rule = parent.schema.get("x-rule") if isinstance(parent.schema, dict) else None
+        parent = parent.parent
+    if rule is None:  # the nearest x-rule on the property schemas along the error's path
+        at: Any = variant
+        rule = variant.get("x-rule")
+        for part in error.absolute_path:
+            at = generate.resolve(
+                name, at.get("properties", {}).get(part, {}) if isinstance(part, str) else at.get("items", {})
+            )
+            if isinstance(at, dict) and at.get("x-rule"):
+                rule = at["x-rule"]
+    return str(rule) if rule else None
 
 
 # ------------------------------------------------------------------------------------ response

@@ -72,20 +72,31 @@ def digest(data: bytes, content_type: str | None = None) -> dict[str, Any]:
     return out
 
 
+#: how media begins (what a base64 string that decodes to it is)
+MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"RIFF", b"GIF8", b"\x00\x00\x00")
+
+
 def _blob(text: str) -> dict[str, Any] | None:
-    """A long string that is binary in disguise (a data URL, base64 image bytes): its hash and size."""
-    if len(text) < BLOB_CHARS:
-        return None
-    head, comma, rest = text.partition(",")
+    """A string that is binary in disguise (a data URL, base64 of an image): its hash and size."""
+    head, comma, _rest = text.partition(",")
     if comma and head.startswith("data:"):
         return {**digest(text.encode()), "data-url": head[5:60]}
-    if re.fullmatch(r"[A-Za-z0-9+/=\s]+", text[:4096]):
-        try:
-            base64.b64decode(text[:4096].strip() + "=" * (-len(text[:4096].strip()) % 4), validate=False)
-        except (binascii.Error, ValueError):
-            return None
+    if len(text) < 64 or not re.fullmatch(r"[A-Za-z0-9+/=\s]+", text[:4096]):
+        return None
+    try:
+        start = base64.b64decode(text[:24], validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if len(text) >= BLOB_CHARS or start.startswith(MAGIC):
         return {**digest(text.encode()), "base64": True}
     return None
+
+
+def sniff(data: bytes) -> str | None:
+    for magic, kind in ((b"\x89PNG", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif")):
+        if data.startswith(magic):
+            return kind
+    return "image/webp" if data[:4] == b"RIFF" and data[8:12] == b"WEBP" else None
 
 
 def scrub(value: Any, secrets: set[str], *, redact_prompts: bool = False, key: str = "") -> Any:
@@ -150,7 +161,11 @@ def _form(content_type: str, data: bytes) -> dict[str, Any]:
             continue
         payload = part.get_payload(decode=True) or b""
         if part.get_filename() is not None:
-            fields.append((str(name), {**digest(payload, part.get_content_type()), "file": True}))
+            # a file part is the `{mime_type, data}` object form of a reference (the spec's
+            # SoraInputReference says so); scrub() keeps only its hash and size
+            declared = part.get_content_type()
+            mime = declared if declared.startswith("image/") else (sniff(payload) or declared)
+            fields.append((str(name), {"mime_type": mime, "data": base64.b64encode(payload).decode()}))
         else:
             fields.append((str(name), payload.decode("utf-8")))
     return _nest(fields)
