@@ -14,7 +14,7 @@ FAIL_ON ?= any
 MAX_RUN_SECONDS ?=
 PLAN ?=
 
-.PHONY: install install-runtime test test-unit test-contract test-socket mock lint format contract free docs-snapshot bench deep drift-demo rules clean
+.PHONY: install install-runtime test test-unit test-contract test-socket mock lint format contract free docs-snapshot bench deep drift-demo rules clean proxy bench-proxy
 
 # setuptools says, for every editable install, to beware of folders named like the package: ours
 # installs as aihubmix_mock from mock/ (pyproject.toml says why), so there is none. Silenced by name.
@@ -103,6 +103,18 @@ rules: install
 
 bench: install
 	$(PY) bench/run.py
+
+## make proxy UPSTREAM=https://aihubmix.com [RECORD=recordings] [PROXY_PORT=4020]: the validating,
+## recording proxy in front of a real API (docs/proxy.md); drift report in reports/proxy/.
+PROXY_PORT ?= 4020
+proxy: install
+	@test -n "$(UPSTREAM)" || (echo "make proxy needs UPSTREAM=..." >&2; exit 2)
+	$(BIN)/aihubmix-mock proxy --upstream "$(UPSTREAM)" --port $(PROXY_PORT) --report reports/proxy \
+		$(if $(RECORD),--record "$(RECORD)")
+
+## make bench-proxy: what the proxy costs (latency, throughput, a 100 MB download's memory).
+bench-proxy: install
+	$(PY) bench/proxy.py
 
 clean:
 	rm -rf $(VENV) reports .hypothesis *.egg-info

@@ -2,7 +2,8 @@
 
 - added latency per JSON exchange: p50 of sequential polls through the proxy minus direct
   (target <= 2 ms)
-- throughput: polls/s through the proxy over polls/s direct, with concurrent clients (target >= 0.5)
+- throughput: polls/s through the proxy over polls/s direct, with concurrent clients (target >= 0.5);
+  the mock on one core, the proxy on the other (in use, the upstream is another machine)
 - a 100 MB MP4 streamed through the proxy: the proxy's RSS growth while it passes (target <= 20 MB),
   and what the probe read from it (moov at the end, after 100 MB of mdat)
 
@@ -26,7 +27,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import MOCK, Server, free_port, rss_bytes  # noqa: E402
+from run import LOAD_CPU, MOCK, Server, free_port, pin, rss_bytes  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {"added_p50_ms": 2.0, "throughput_ratio": 0.5, "download_growth_mb": 20.0}
@@ -146,13 +147,27 @@ def measure(count: int, seconds: float, workers: int) -> dict:
     direct = f"http://127.0.0.1:{mock_port}"
     servers = [mock]
     try:
-        created = httpx.post(f"{direct}/v1/videos", json={"model": "sora-2", "prompt": "p"}, headers=AUTH).json()
+        created = httpx.post(
+            f"{direct}/v1/videos", json={"model": "sora-2", "prompt": "p"}, headers=AUTH
+        ).json()
         path = f"/v1/videos/{created['id']}"
         httpx.get(f"{direct}{path}", headers=AUTH)
         mp4 = httpx.get(f"{direct}{path}/content", headers=AUTH).content
         (tmp / "moov").write_bytes(moov_of(mp4))
-        proxy_cmd = [MOCK, "proxy", "--port", str(proxy_port), "--record", str(tmp / "rec"), "--report", str(tmp / "rep")]
-        proxy = Server([*proxy_cmd, "--upstream", direct], f"http://127.0.0.1:{proxy_port}/__proxy/health")
+        proxy_cmd = [
+            MOCK,
+            "proxy",
+            "--port",
+            str(proxy_port),
+            "--record",
+            str(tmp / "rec"),
+            "--report",
+            str(tmp / "rep"),
+        ]
+        # the proxy on the other core than the mock: in use, the upstream is another machine
+        proxy = Server(
+            pin([*proxy_cmd, "--upstream", direct], LOAD_CPU), f"http://127.0.0.1:{proxy_port}/__proxy/health"
+        )
         servers.append(proxy)
         via = f"http://127.0.0.1:{proxy_port}"
         # sequential latency, in alternating blocks so that both see the same machine
@@ -171,13 +186,26 @@ def measure(count: int, seconds: float, workers: int) -> dict:
         )
         servers.append(big)
         big_proxy = Server(
-            [*proxy_cmd[:2], "--port", str(big_proxy_port), "--report", str(tmp / "rep-big"),
-             "--record", str(tmp / "rec-big"), "--upstream", f"http://127.0.0.1:{big_port}"],
+            [
+                *proxy_cmd[:2],
+                "--port",
+                str(big_proxy_port),
+                "--report",
+                str(tmp / "rep-big"),
+                "--record",
+                str(tmp / "rec-big"),
+                "--upstream",
+                f"http://127.0.0.1:{big_port}",
+            ],
             f"http://127.0.0.1:{big_proxy_port}/__proxy/health",
         )
         servers.append(big_proxy)
         through = download(f"http://127.0.0.1:{big_proxy_port}", big_proxy.proc.pid)
-        time.sleep(0.5)
+        deadline = time.monotonic() + 20  # the record is written once the last byte has passed
+        while time.monotonic() < deadline:
+            if httpx.get(f"http://127.0.0.1:{big_proxy_port}/__proxy/health").json()["recorded"] >= 1:
+                break
+            time.sleep(0.05)
         recorded = [json.loads(line) for p in (tmp / "rec-big").glob("*.ndjson") for line in p.open()]
         through["probe"] = recorded[0].get("media") if recorded else None
     finally:

@@ -70,7 +70,15 @@ def _engine_command(argv: list[str]) -> int:
     import importlib
 
     # by name: the mock's modules never import the contract suite (nor type-check it)
-    engine = importlib.import_module("contract_tests.engine.proxy.cli")
+    try:
+        engine = importlib.import_module("contract_tests.engine.proxy.cli")
+    except ImportError as exc:
+        print(
+            f"aihubmix-mock: {argv[0]} needs the contract engine's dependencies ({exc.name} is missing): "
+            "pip install 'aihubmix-video-mock[proxy]', or `make install` in the repository",
+            file=sys.stderr,
+        )
+        return 2
     result: int = engine.main(argv)
     return result
 

@@ -577,3 +577,48 @@ def test_the_suite_records_its_own_run_and_the_judge_agrees_with_the_mock(tmp_pa
             ), line
         checked += 1
     assert checked > 100
+
+
+def test_installed_without_the_repository_the_engine_finds_the_packaged_spec(tmp_path):
+    """Laid out as a wheel installs it (aihubmix_mock with its openapi/ data, contract_tests beside
+    it, no repository around): `aihubmix-mock evidence` reads the rules from the packaged spec."""
+    import shutil
+
+    root = Path(__file__).parents[1]
+    site = tmp_path / "site"
+    skip = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(root / "mock", site / "aihubmix_mock", ignore=skip)
+    shutil.copytree(root / "openapi", site / "aihubmix_mock" / "openapi", ignore=skip)
+    shutil.copytree(root / "contract_tests", site / "contract_tests", ignore=skip)
+    recorded = tmp_path / "recordings"
+    recorded.mkdir()
+    line = {
+        "startedAt": "2026-12-01T10:00:00.000Z",
+        "request": {"method": "POST", "url": "/v1/videos", "body": {"model": "sora-2", "seconds": "5"}},
+        "response": {"statusCode": 400, "body": {"error": {"message": "Invalid value for 'seconds'"}}},
+        "verdict": {
+            "operation": "createVideo",
+            "model": "sora-2",
+            "broken_rules": ["SORA-SECONDS"],
+            "findings": [],
+        },
+    }
+    (recorded / "exchanges-x.ndjson").write_text(json.dumps(line) + "\n")
+    code = (
+        "import sys; from contract_tests.engine import generate; print(generate.OPENAPI); "
+        "from aihubmix_mock.cli import main; sys.exit(main(['evidence', sys.argv[1]]))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(recorded)],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(site)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[0] == str(site / "aihubmix_mock" / "openapi")
+    assert (
+        "CONFIRMED     SORA-SECONDS: 1 exchange(s), status [400], models sora-2; the spec says confirmed"
+        in run.stdout
+    )
