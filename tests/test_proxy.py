@@ -622,3 +622,26 @@ def test_installed_without_the_repository_the_engine_finds_the_packaged_spec(tmp
         "CONFIRMED     SORA-SECONDS: 1 exchange(s), status [400], models sora-2; the spec says confirmed"
         in run.stdout
     )
+
+
+def test_a_chunked_upload_is_forwarded_and_judged():
+    """A request body without a length (Transfer-Encoding: chunked) reaches the upstream whole."""
+    body = json.dumps({"model": "sora-2", "prompt": "a fox", "seconds": "8"}).encode()
+
+    def chunks():
+        for at in range(0, len(body), 7):
+            yield body[at : at + 7]
+
+    with MockServer(job_seconds=0, keys=[KEY]) as up, ProxyThread(up.url) as proxy:
+        answer = httpx.post(
+            f"{proxy.url}/v1/videos",
+            content=chunks(),
+            headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"},
+        )
+        summary = proxy.summary(1)
+    assert answer.status_code == 200 and answer.json()["seconds"] == "8"
+    assert summary["counts"]["conforms"] == 1, summary["proxy"]
+    assert summary["by_operation_and_model"] and any(
+        r["operation"] == "createVideo" and r["model"] == "sora-2" and r["conforms"] == 1
+        for r in summary["by_operation_and_model"]
+    )

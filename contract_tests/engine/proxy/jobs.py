@@ -82,7 +82,22 @@ class Jobs:
             if seen.media is not None and verdict.operation == "downloadVideoContent":
                 job["media"] = seen.media
                 self._media(job, seen, verdict)
-            return {k: v for k, v in job.items() if k != "promise"}
+            return self._recorded(job)
+
+    @staticmethod
+    def _recorded(job: dict[str, Any]) -> dict[str, Any]:
+        """What a recording line carries of its job: the answer it just gave, and the whole
+        timeline once the job has ended (not on every poll: a line stays the size of one answer)."""
+        timeline = job["timeline"]
+        out = {k: v for k, v in job.items() if k not in ("promise", "timeline", "timeline_recorded")}
+        out["polls"] = len(timeline)
+        ended = bool(timeline) and timeline[-1]["status"] in TERMINAL
+        if (ended and not job.get("timeline_recorded")) or "media" in job:
+            out["timeline"] = list(timeline)
+            job["timeline_recorded"] = True
+        elif timeline:
+            out["now"] = timeline[-1]
+        return out
 
     def _status(self, job: dict[str, Any], obj: dict[str, Any], seen: Seen, verdict: Verdict) -> None:
         status = obj.get("status")

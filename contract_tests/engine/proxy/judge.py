@@ -246,18 +246,21 @@ def _declared(name: str, node: Any, depth: int = 0) -> set[str]:
     return out
 
 
+@cache
+def _declared_of(name: str, schema: str) -> frozenset[str]:
+    return frozenset(_declared(name, generate.schemas(name)[schema]))
+
+
 def _extra(name: str, schema: str, body: Any) -> list[str]:
     """Members of the answer that its schema does not declare (what production sends beyond the spec)."""
     if schema in ("Video", "VideoList"):
         items = body.get("data") if schema == "VideoList" and isinstance(body, dict) else [body]
-        declared = _declared(name, generate.schemas(name)["SoraVideo"]) | _declared(
-            name, generate.schemas(name)["GatewayVideo"]
-        )
+        declared = _declared_of(name, "SoraVideo") | _declared_of(name, "GatewayVideo")
         extra = {k for item in items or [] if isinstance(item, dict) for k in item if k not in declared}
         if schema == "VideoList" and isinstance(body, dict):
-            extra |= {k for k in body if k not in _declared(name, generate.schemas(name)["VideoList"])}
+            extra |= {k for k in body if k not in _declared_of(name, "VideoList")}
         return sorted(extra)
-    declared = _declared(name, generate.schemas(name)[schema])
+    declared = _declared_of(name, schema)
     found = {k for k in body if k not in declared} if isinstance(body, dict) and declared else set()
     data = body.get("data") if isinstance(body, dict) else None
     props = generate.resolve(name, generate.schemas(name)[schema]).get("properties", {})

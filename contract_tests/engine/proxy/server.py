@@ -1,5 +1,6 @@
 """The validating, recording proxy: an ASGI app that forwards every request to the upstream and
-every answer back unchanged and streamed (status, headers, bytes: content-encoding untouched, the
+every answer back unchanged and streamed (over httpcore, httpx's own transport layer: the proxy
+needs none of httpx's URL, header and decoding work on its path, which cost most of its time) (status, headers, bytes: content-encoding untouched, the
 MP4 included), and hands a copy of what passed to the session. Fail-open: nothing the session does
 changes what the client gets. `/__proxy/report` (drift.md, or ?format=json) and `/__proxy/health`
 are the proxy's own."""
@@ -11,6 +12,7 @@ import time
 import zlib
 from typing import Any
 
+import httpcore
 import httpx
 
 from . import wire
@@ -21,6 +23,14 @@ from .session import Session
 #: bytes of a request or of a non-media answer kept for judging (the rest still passes, unjudged)
 KEEP_BYTES = 8 * 1024 * 1024
 MEDIA = ("video/", "image/", "audio/", "application/octet-stream", "application/binary")
+HOP_BY_HOP_BYTES = frozenset(name.encode() for name in wire.HOP_BY_HOP)
+#: what httpcore raises when the upstream cannot be reached or breaks off
+UPSTREAM_ERRORS = (
+    httpcore.NetworkError,
+    httpcore.TimeoutException,
+    httpcore.ProtocolError,
+    httpcore.UnsupportedProtocol,
+)
 
 
 def _decoded(data: bytes, encoding: str) -> bytes:
@@ -91,25 +101,24 @@ class Proxy:
         *,
         violations_header: bool = False,
         timeout: float = 600.0,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.upstream = httpx.URL(upstream.rstrip("/"))
         self.session = session
         self.violations_header = violations_header
-        self.timeout = timeout
-        self.transport = transport
-        self.client: httpx.AsyncClient | None = None
+        self.timeouts = {"connect": 10.0, "read": timeout, "write": timeout, "pool": timeout}
+        up = self.upstream
+        self._scheme, self._host = up.scheme.encode(), up.raw_host
+        self._port = up.port
+        self._prefix = up.raw_path.rstrip(b"/")
+        self._host_header = up.netloc
+        self.pool: httpcore.AsyncConnectionPool | None = None
 
-    def _client(self) -> httpx.AsyncClient:
-        if self.client is None:
-            self.client = httpx.AsyncClient(
-                transport=self.transport,
-                timeout=httpx.Timeout(self.timeout, connect=10.0),
-                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-                follow_redirects=False,
-                trust_env=False,
+    def _pool(self) -> httpcore.AsyncConnectionPool:
+        if self.pool is None:
+            self.pool = httpcore.AsyncConnectionPool(
+                max_connections=200, max_keepalive_connections=50, keepalive_expiry=30.0
             )
-        return self.client
+        return self.pool
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -128,8 +137,8 @@ class Proxy:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                if self.client is not None:
-                    await self.client.aclose()
+                if self.pool is not None:
+                    await self.pool.aclose()
                 self.session.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -160,23 +169,30 @@ class Proxy:
 
     async def _forward(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         started, clock = time.time(), time.perf_counter()
-        raw_path = scope.get("raw_path") or scope["path"].encode()
         query = scope.get("query_string", b"")
-        headers = [
-            (k.decode("latin-1"), v.decode("latin-1"))
-            for k, v in scope["headers"]
-            if k.decode("latin-1").lower() not in wire.HOP_BY_HOP and k.lower() != b"host"
+        target = (
+            self._prefix
+            + (scope.get("raw_path") or scope["path"].encode())
+            + (b"?" + query if query else b"")
+        )
+        raw = [
+            (k, v) for k, v in scope["headers"] if k.lower() not in HOP_BY_HOP_BYTES and k.lower() != b"host"
         ]
+        chunked = any(k.lower() == b"transfer-encoding" for k, _ in scope["headers"])
+        has_body = chunked or any(k.lower() == b"content-length" for k, _ in raw)
+        forwarded = [
+            (b"host", self._host_header),
+            *raw,
+            *([(b"transfer-encoding", b"chunked")] if chunked else []),
+        ]
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
         seen = Seen(scope["method"], scope["path"], query.decode("latin-1"), headers, started=started)
         kept = bytearray()
-        seen_ok = True
 
         async def body():
-            nonlocal seen_ok
             while True:
                 message = await receive()
                 if message["type"] == "http.disconnect":
-                    seen_ok = False
                     return
                 chunk = message.get("body", b"")
                 if chunk:
@@ -186,18 +202,16 @@ class Proxy:
                 if not message.get("more_body"):
                     return
 
-        method = scope["method"]
-        has_body = any(k.lower() in ("content-length", "transfer-encoding") for k, _ in headers) or any(
-            k.lower() == b"transfer-encoding" for k, _ in scope["headers"]
+        request = httpcore.Request(
+            scope["method"].encode("latin-1"),
+            httpcore.URL(scheme=self._scheme, host=self._host, port=self._port, target=target),
+            headers=forwarded,
+            content=body() if has_body else None,
+            extensions={"timeout": self.timeouts},
         )
-        url = self.upstream.copy_with(
-            raw_path=self.upstream.raw_path.rstrip(b"/") + raw_path + (b"?" + query if query else b"")
-        )
-        client = self._client()
         try:
-            request = client.build_request(method, url, headers=headers, content=body() if has_body else None)
-            response = await client.send(request, stream=True)
-        except httpx.HTTPError as exc:
+            response = await self._pool().handle_async_request(request)
+        except UPSTREAM_ERRORS as exc:
             seen.request_body = bytes(kept)
             seen.error = f"{type(exc).__name__}: {exc}"
             seen.seconds = time.perf_counter() - clock
@@ -211,24 +225,20 @@ class Proxy:
             await send({"type": "http.response.body", "body": out})
             return
         seen.request_body = bytes(kept)
-        seen.status = response.status_code
-        seen.response_headers = list(response.headers.multi_items())
+        seen.status = response.status
+        seen.response_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers]
         observer = Observer(seen)
-        out_headers = [
-            (k, v) for k, v in response.headers.raw if k.decode("latin-1").lower() not in wire.HOP_BY_HOP
-        ]
+        out_headers = [(k, v) for k, v in response.headers if k.lower() not in HOP_BY_HOP_BYTES]
         try:
             if self.violations_header and not observer.media:
                 await self._judged_answer(response, observer, out_headers, send)
             else:
-                await send(
-                    {"type": "http.response.start", "status": response.status_code, "headers": out_headers}
-                )
-                async for chunk in response.aiter_raw():
+                await send({"type": "http.response.start", "status": response.status, "headers": out_headers})
+                async for chunk in response.aiter_stream():
                     observer.feed(chunk)
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 await send({"type": "http.response.body", "body": b""})
-        except (httpx.HTTPError, OSError) as exc:
+        except (*UPSTREAM_ERRORS, OSError) as exc:
             seen.error = f"the answer broke off: {type(exc).__name__}: {exc}"
         finally:
             await response.aclose()
@@ -236,12 +246,12 @@ class Proxy:
             self.session.submit(observer.done())
 
     async def _judged_answer(
-        self, response: httpx.Response, observer: Observer, headers: list, send: Any
+        self, response: httpcore.Response, observer: Observer, headers: list, send: Any
     ) -> None:
         """--violations-header: a JSON answer is read first (bounded), judged, and sent with
         `X-Contract-Violations` (the rules and checks that drifted; `none` when it conforms)."""
         chunks = []
-        async for chunk in response.aiter_raw():
+        async for chunk in response.aiter_stream():
             observer.feed(chunk)
             chunks.append(chunk)
         try:
@@ -255,7 +265,7 @@ class Proxy:
         await send(
             {
                 "type": "http.response.start",
-                "status": response.status_code,
+                "status": response.status,
                 "headers": [*headers, (b"x-contract-violations", value.encode("latin-1", "replace"))],
             }
         )

@@ -169,7 +169,7 @@ class Session:
             },
             "error": seen.error,
             "verdict": wire.scrub(verdict.as_dict(), secrets),
-            **({"job": wire.scrub(job, secrets)} if job else {}),
+            **({"job": job} if job else {}),  # statuses, progress, times, ids: nothing to scrub
             **({"media": seen.media} if seen.media else {}),
         }
 

@@ -11,6 +11,7 @@ import json
 import re
 from email.parser import BytesParser
 from email.policy import HTTP
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -35,6 +36,7 @@ REDACTED = "[redacted]"
 BLOB_CHARS = 512
 
 
+@lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
     return bool(SECRET_NAME.search(name))
 
