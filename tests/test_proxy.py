@@ -645,3 +645,24 @@ def test_a_chunked_upload_is_forwarded_and_judged():
         r["operation"] == "createVideo" and r["model"] == "sora-2" and r["conforms"] == 1
         for r in summary["by_operation_and_model"]
     )
+
+
+def test_a_long_session_keeps_few_exchanges_in_memory():
+    session = Session("http://upstream.test")
+    drifted = json.dumps({"id": "v1", "object": "video", "model": "sora-2", "status": "succeed"}).encode()
+    seen = Seen(
+        "GET",
+        "/v1/videos/v1",
+        status=200,
+        response_headers=[("content-type", "application/json")],
+        response_body=drifted,
+        started=time.time(),
+    )
+    for _ in range(60):
+        session.process(seen)
+    results = session.report.results
+    assert len(results) == 60 and {r["state"] for r in results} == {"drift"}
+    assert sum(r["exchange"] is not None for r in results) == 20
+    summary = session.summary()
+    assert summary["drifts"][0]["count"] == 60 and summary["drifts"][0]["exchange"]["status"] == 200
+    session.close()

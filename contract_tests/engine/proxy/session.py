@@ -22,6 +22,8 @@ from .recorder import Recorder
 
 #: results kept for the report; beyond it, conforming exchanges are only counted
 MAX_RESULTS = 50_000
+#: exchanges kept with results of one state, operation and rule or check (the report shows the first)
+EXCHANGES_PER_FINDING = 20
 
 
 class Session:
@@ -49,6 +51,8 @@ class Session:
         self.lock = threading.Lock()
         self._dirty = False
         self._written = 0.0
+        self._write_cost = 0.0
+        self._kept: dict[tuple, int] = {}
         self._worker = threading.Thread(target=self._run, name="proxy-session", daemon=True)
         self._worker.start()
 
@@ -74,7 +78,10 @@ class Session:
                 self.last_error = "".join(traceback.format_exception_only(exc)).strip()[:500]
             finally:
                 self.queue.task_done()
-            if self._dirty and self.report_dir and time.monotonic() - self._written >= self.report_every:
+            # at most once a second, and never more than ~5% of the worker's time (a long session's
+            # report takes longer to build)
+            wait = max(self.report_every, 20 * self._write_cost)
+            if self._dirty and self.report_dir and time.monotonic() - self._written >= wait:
                 self._write_report()
 
     def process(self, seen: Seen) -> Verdict:
@@ -89,18 +96,26 @@ class Session:
                 seen.status is not None and 200 <= seen.status < 300
             ):
                 self.created += 1
-            exchange = self._exchange(seen, verdict, secrets)
+            exchange: dict[str, Any] | None = None
             for n, finding in enumerate(verdict.findings):
                 if finding.state == "conforms" and len(self.report.results) >= MAX_RESULTS:
                     self.stats["unlisted"] += 1
                     continue
+                # the report shows an exchange only with findings that are not `conforms`, and only
+                # the first of each: keeping a few bounds the memory of a long session
+                key = (finding.state, verdict.operation, finding.rule or finding.check)
+                kept = self._kept.get(key, 0)
+                keep = finding.state != "conforms" and kept < EXCHANGES_PER_FINDING
+                self._kept[key] = kept + keep
+                if keep and exchange is None:
+                    exchange = self._exchange(seen, verdict, secrets)
                 self.report.add(
                     f"proxy #{self.stats['judged']}.{n} {seen.method} {seen.path}",
                     finding.state,
                     operation=verdict.operation,
                     model=verdict.model,
                     message=wire.scrub(finding.message, secrets),
-                    exchange=exchange,
+                    exchange=exchange if keep else None,
                     exchanges=1,
                     rule=finding.rule,
                     check=finding.check,
@@ -194,6 +209,7 @@ class Session:
 
     def _write_report(self) -> None:
         assert self.report_dir is not None
+        began = time.monotonic()
         try:
             summary = self.summary()
             md, _ = self.report.write(self.report_dir, summary)
@@ -203,6 +219,7 @@ class Session:
             self.stats["errors"] += 1
             self.last_error = f"writing the report: {exc}"
         self._written = time.monotonic()
+        self._write_cost = self._written - began
 
     # -------------------------------------------------------------------------- lifetime
     def flush(self, timeout: float = 10.0) -> bool:
