@@ -666,3 +666,22 @@ def test_a_long_session_keeps_few_exchanges_in_memory():
     summary = session.summary()
     assert summary["drifts"][0]["count"] == 60 and summary["drifts"][0]["exchange"]["status"] == 200
     session.close()
+
+
+def test_a_flaky_upstream_gives_incidents_and_not_checked_never_drift():
+    """tests/drift_standins.py `flaky`: 1 read in 8 is a 503 with Retry-After, another drops the
+    connection mid-answer. The client sees both as they happened; neither is drift."""
+    with MockServer(app=standin("flaky")) as up, ProxyThread(up.url) as proxy:
+        client = httpx.Client(base_url=proxy.url, headers={"Authorization": f"Bearer {KEY_A}"})
+        video = client.post("/v1/videos", json={"model": "sora-2", "prompt": "p"}).json()
+        statuses = []
+        for _ in range(8):
+            try:
+                statuses.append(client.get(f"/v1/videos/{video['id']}").status_code)
+            except httpx.HTTPError as exc:
+                statuses.append(type(exc).__name__)
+        summary = proxy.summary(9)
+    assert 503 in statuses and any(isinstance(s, str) for s in statuses), statuses
+    assert summary["counts"]["drift"] == 0, summary["drifts"]
+    assert summary["counts"]["incident"] == 1 and summary["counts"]["not checked"] == 1
+    assert summary["counts"]["conforms"] == 7

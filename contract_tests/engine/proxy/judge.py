@@ -330,7 +330,7 @@ def judge(seen: Seen) -> Verdict:
     verdict = Verdict(operation, dialect, model, body, answer, broken)
     if operation not in _operations():
         return verdict  # not an operation of the spec (a path it does not describe): recorded only
-    if seen.status is None:
+    if seen.status is None or seen.error:  # no answer, or one that broke off: nothing to judge
         verdict.add(
             Outcome(answered=False), "exchange", f"no answer: {seen.error or 'the connection failed'}"
         )
