@@ -65,16 +65,17 @@ format: install
 	$(BIN)/ruff check --fix $(LINTED)
 
 ## make contract BASE_URL=https://aihubmix.com API_KEY=sk-... [BUDGET=2] [BASELINE=reports/previous/drift.json]
-##   [FAIL_ON=new] [MAX_RUN_SECONDS=3600] [PLAN=1]: drift report in reports/. Exit 0 nothing drifted,
+##   [FAIL_ON=new] [MAX_RUN_SECONDS=3600] [PLAN=1] [RECORD=recordings/nightly]: drift report in reports/. Exit 0 nothing drifted,
 ##   1 drift, 3 incidents (balance, throttling, outages) kept checks from running. PLAN=1 prints
-##   every call that may bill and the worst case, and makes none.
+##   every call that may bill and the worst case, and makes none. RECORD=DIR records every exchange
+##   of the suite's client for `aihubmix-mock evidence DIR` (docs/proxy.md).
 contract: install
 	@test -n "$(BASE_URL)" || (echo "make contract needs BASE_URL=..." >&2; exit 2)
 	mkdir -p reports
 	AIHUBMIX_API_KEY="$(or $(API_KEY),$$AIHUBMIX_API_KEY)" $(PY) -m pytest contract_tests -q --base-url "$(BASE_URL)" \
 		--max-billable-jobs $(BUDGET) --junitxml=reports/junit.xml --fail-on $(FAIL_ON) \
 		$(if $(BASELINE),--baseline "$(BASELINE)") $(if $(MAX_RUN_SECONDS),--max-run-seconds $(MAX_RUN_SECONDS)) \
-		$(if $(PLAN),--plan)
+		$(if $(PLAN),--plan) $(if $(RECORD),--record "$(RECORD)")
 
 ## make free [BASE_URL=https://aihubmix.com]: the zero-cost drift watch (catalogue, per-model schemas,
 ## docs), no key, no billable call; report in reports/, what was fetched in reports/free/.
