@@ -153,13 +153,13 @@ class Proxy:
             }
             status, headers, body = 200, [(b"content-type", b"application/json")], json.dumps(stats).encode()
         elif path == "/__proxy/report":
-            summary = self.session.summary()
+            summary, text = self.session.render()
             if "format=json" in query:
                 status, headers = 200, [(b"content-type", b"application/json")]
                 body = json.dumps(summary, indent=2, default=str).encode()
             else:
                 status, headers = 200, [(b"content-type", b"text/markdown; charset=utf-8")]
-                body = self.session.markdown(summary).encode()
+                body = text.encode()
         else:
             status, headers, body = _json_error(
                 404, "the proxy's own paths are /__proxy/report and /__proxy/health"

@@ -8,6 +8,8 @@ from __future__ import annotations
 import contextlib
 import json
 import queue
+import shutil
+import tempfile
 import threading
 import time
 import traceback
@@ -53,6 +55,8 @@ class Session:
         self._written = 0.0
         self._write_cost = 0.0
         self._kept: dict[tuple, int] = {}
+        self._render_lock = threading.Lock()
+        self._scratch: Path | None = None
         self._worker = threading.Thread(target=self._run, name="proxy-session", daemon=True)
         self._worker.start()
 
@@ -201,19 +205,23 @@ class Session:
         }
         return out
 
-    def markdown(self, summary: dict[str, Any] | None = None) -> str:
-        from ..report import markdown
-
-        summary = summary or self.summary()
-        return markdown(summary) + proxy_section(summary)
+    def render(self) -> tuple[dict[str, Any], str]:
+        """(summary, drift.md's text): the report written by the suite's own writer (DriftReport.write,
+        whatever it writes: md, json, html), with the proxy's section added to drift.md. Into
+        --report, or a private folder when the session has none."""
+        with self._render_lock:
+            summary = self.summary()
+            if self.report_dir is None and self._scratch is None:
+                self._scratch = Path(tempfile.mkdtemp(prefix="proxy-report-"))
+            md, _ = self.report.write(self.report_dir or self._scratch, summary)
+            text = md.read_text("utf-8") + proxy_section(summary)
+            md.write_text(text, "utf-8")
+            return summary, text
 
     def _write_report(self) -> None:
-        assert self.report_dir is not None
         began = time.monotonic()
         try:
-            summary = self.summary()
-            md, _ = self.report.write(self.report_dir, summary)
-            md.write_text(self.markdown(summary), "utf-8")
+            self.render()
             self._dirty = False
         except OSError as exc:
             self.stats["errors"] += 1
@@ -238,6 +246,8 @@ class Session:
         self._worker.join(timeout=5)
         if self.recorder:
             self.recorder.close()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
 
 
 def _short(value: Any) -> Any:
