@@ -402,9 +402,10 @@ def test_the_apimart_dialect_is_judged_too():
 
 def test_killing_the_proxy_loses_only_what_was_in_flight(tmp_path):
     with MockServer(job_seconds=0, keys=[KEY]) as up:
-        proxy = ProxyProcess(up.url, "--record", str(tmp_path))
+        proxy = ProxyProcess(up.url, "--record", str(tmp_path), "--redact-prompts")
         client = httpx.Client(base_url=proxy.url, headers={"Authorization": f"Bearer {KEY}"})
-        video = client.post("/v1/videos", json={"model": "sora-2", "prompt": "p"}).json()
+        prompt = "a confidential storyboard"
+        video = client.post("/v1/videos", json={"model": "sora-2", "prompt": prompt}).json()
         for _ in range(19):
             client.get(f"/v1/videos/{video['id']}")
         proxy.settle(20)
@@ -412,6 +413,9 @@ def test_killing_the_proxy_loses_only_what_was_in_flight(tmp_path):
     lines = list(read(tmp_path))
     assert len(lines) == 20
     assert [line["response"]["statusCode"] for line in lines] == [200] * 20
+    written = "".join(p.read_text() for p in tmp_path.iterdir())
+    assert prompt not in written and KEY not in written  # --redact-prompts: the answers' echo too
+    assert lines[0]["request"]["body"]["prompt"]["prompt"] == "redacted"
 
 
 # ------------------------------------------------------------------------------------ the tap
@@ -490,6 +494,7 @@ def test_evidence_names_the_rule_a_refusal_of_allowed_input_contradicts(tmp_path
     samples = {s["proposal"]: s for s in proposal["samples"]}
     assert samples["contradicted"]["source"] == "recorded" and samples["contradicted"]["count"] == 2
     assert samples["contradicted"]["rule"] == "SORA-SECONDS" and samples["contradicted"]["http_status"] == 400
+    assert all(KEY_A not in p.read_text() for p in tmp_path.iterdir())
     fixture = json.loads((Path(__file__).parents[1] / "fixtures/production/samples.json").read_text())
     assert set(fixture[0]) <= set(samples["confirmed"])  # the format of fixtures/production/samples.json
 
