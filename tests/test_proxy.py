@@ -11,6 +11,7 @@ import asyncio
 import gzip
 import hashlib
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -690,3 +691,25 @@ def test_a_flaky_upstream_gives_incidents_and_not_checked_never_drift():
     assert summary["counts"]["drift"] == 0, summary["drifts"]
     assert summary["counts"]["incident"] == 1 and summary["counts"]["not checked"] == 1
     assert summary["counts"]["conforms"] == 7
+
+
+def test_evidence_lists_answer_members_the_spec_lacks_and_durations(tmp_path):
+    def extra(method, path, status, headers, body):
+        if "json" in headers.get("content-type", "") and status == 200:
+            data = json.loads(body)
+            if isinstance(data, dict) and data.get("object") == "video":
+                data["billing_units"] = 4
+                return status, json.dumps(data).encode()
+        return status, body
+
+    app = Rewrite(standin("faithful"), response=extra)
+    with MockServer(app=app) as up, ProxyThread(up.url, record=tmp_path) as proxy:
+        client = openai.OpenAI(api_key=KEY_A, base_url=f"{proxy.url}/v1")
+        video = client.videos.create(model="sora-2", prompt="p")
+        httpx.post(f"{up.url}/__mock/jobs/{video.id}/advance", json={"to": "completed"})
+        client.videos.retrieve(video.id)
+        proxy.summary(2)
+    out = subprocess.run([BIN, "evidence", str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert "MEMBER        createVideo: `billing_units` not in the spec (1x)" in out.stdout
+    assert "MEMBER        retrieveVideo: `billing_units` not in the spec (1x)" in out.stdout
+    assert re.search(r"DURATION      sora-2: 1 job\(s\), median [\d.]+ s", out.stdout), out.stdout
