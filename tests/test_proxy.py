@@ -713,3 +713,46 @@ def test_evidence_lists_answer_members_the_spec_lacks_and_durations(tmp_path):
     assert "MEMBER        createVideo: `billing_units` not in the spec (1x)" in out.stdout
     assert "MEMBER        retrieveVideo: `billing_units` not in the spec (1x)" in out.stdout
     assert re.search(r"DURATION      sora-2: 1 job\(s\), median [\d.]+ s", out.stdout), out.stdout
+
+
+def test_killed_mid_download_the_proxy_loses_only_that_download(tmp_path):
+    import asyncio as aio
+
+    async def slow(scope, receive, send):
+        """A JSON answer at once; a video that takes seconds to stream."""
+        if scope["type"] != "http":
+            return
+        if not scope["path"].endswith("/content"):
+            body = json.dumps({"id": "v1", "object": "video.deleted", "deleted": True}).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", b"application/json")],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"video/mp4")]}
+        )
+        for _ in range(40):
+            await send({"type": "http.response.body", "body": bytes(64 * 1024), "more_body": True})
+            await aio.sleep(0.05)
+        await send({"type": "http.response.body", "body": b""})
+
+    with MockServer(app=slow) as up:
+        proxy = ProxyProcess(up.url, "--record", str(tmp_path))
+        client = httpx.Client(base_url=proxy.url, headers={"Authorization": f"Bearer {KEY}"})
+        for _ in range(5):
+            assert client.delete("/v1/videos/v1").status_code == 200
+        proxy.settle(5)
+        with client.stream("GET", "/v1/videos/v1/content") as streaming:
+            chunks = streaming.iter_raw()
+            next(chunks)  # the download is under way
+            proxy.stop(signal.SIGKILL)
+            with pytest.raises(httpx.HTTPError):
+                for _ in chunks:
+                    pass
+    lines = list(read(tmp_path))
+    assert [line["request"]["method"] for line in lines] == ["DELETE"] * 5
