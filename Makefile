@@ -8,13 +8,15 @@ JOB_SECONDS ?= 5
 MOCK_ARGS ?=
 BASE_URL ?=
 API_KEY ?=
+API_KEY_2 ?=
 BUDGET ?= 0
 BASELINE ?=
 FAIL_ON ?= any
 MAX_RUN_SECONDS ?=
 PLAN ?=
+REPORT_DIR ?= reports
 
-.PHONY: install install-runtime test test-unit test-contract test-socket mock lint format contract free docs-snapshot bench deep drift-demo rules clean proxy bench-proxy
+.PHONY: install install-runtime test test-unit test-contract test-socket mock lint format contract free docs-snapshot bench deep drift-demo rules clean image image-test proxy bench-proxy
 
 # setuptools says, for every editable install, to beware of folders named like the package: ours
 # installs as aihubmix_mock from mock/ (pyproject.toml says why), so there is none. Silenced by name.
@@ -37,11 +39,16 @@ $(VENV)/.installed: $(VENV)/.runtime
 install-runtime: $(VENV)/.runtime
 install: $(VENV)/.installed
 
-## make test: unit + spec tests and the contract suite in-process, the suite again over a real
-## socket, then Schemathesis fuzzing with many examples and every check.
+## make test: unit + spec tests, the contract suite in-process and again over a real socket, both in
+## a random order (no test may depend on another having run first: SEED=N repeats an order), then
+## Schemathesis fuzzing with many examples and every check.
+SEED ?= $(shell date +%s)
+RANDOM_ORDER = -p random_order --random-order-bucket=global --random-order-seed=$(SEED)
 test: install lint
-	$(PY) -m pytest tests contract_tests -q
-	$(PY) -m pytest contract_tests -q --target=socket
+	$(PY) -m pytest tests -q
+	@echo "contract suite in a random order: SEED=$(SEED) (make test SEED=$(SEED) repeats it)"
+	$(PY) -m pytest contract_tests -q $(RANDOM_ORDER)
+	$(PY) -m pytest contract_tests -q --target=socket $(RANDOM_ORDER)
 	$(PY) -m pytest contract_tests/test_schemathesis.py -q --profile=deep
 
 test-unit: install
@@ -64,26 +71,29 @@ format: install
 	$(BIN)/ruff format $(LINTED)
 	$(BIN)/ruff check --fix $(LINTED)
 
-## make contract BASE_URL=https://aihubmix.com API_KEY=sk-... [BUDGET=2] [BASELINE=reports/previous/drift.json]
-##   [FAIL_ON=new] [MAX_RUN_SECONDS=3600] [PLAN=1] [RECORD=recordings/nightly]: drift report in reports/. Exit 0 nothing drifted,
-##   1 drift, 3 incidents (balance, throttling, outages) kept checks from running. PLAN=1 prints
-##   every call that may bill and the worst case, and makes none. RECORD=DIR records every exchange
-##   of the suite's client for `aihubmix-mock evidence DIR` (docs/proxy.md).
+## make contract BASE_URL=https://aihubmix.com API_KEY=sk-... [API_KEY_2=sk-...] [BUDGET=2]
+##   [BASELINE=reports/previous/drift.json] [FAIL_ON=new] [MAX_RUN_SECONDS=3600] [PLAN=1]
+##   The drift report goes to reports/. Its last line says what happened: 0 no drift, 1 drift,
+##   3 incidents only (balance, throttling, outages); other codes: usage or the suite's own failure.
+##   make itself exits 2 whenever a recipe fails (GNU make) and shows the real code as "Error N";
+##   a CI step that branches on the code runs `python -m contract_tests` (what this calls) directly.
+##   PLAN=1 prints every call that may bill and the worst case, and makes none. RECORD=DIR records
+##   every exchange of the suite's client for `aihubmix-mock evidence DIR` (docs/proxy.md).
+## make free [BASE_URL=https://aihubmix.com]: the zero-cost drift watch (catalogue, per-model schemas,
+##   docs), no key, no billable call; report in reports/, what was fetched in reports/free/.
+##   METADATA_URL=... / DOCS_URL=... point the metadata or the docs elsewhere (a mirror, a loopback server).
+# The keys reach the suite through the environment, never on a command line that make echoes.
+contract free: export AIHUBMIX_API_KEY := $(or $(API_KEY),$(AIHUBMIX_API_KEY))
+contract free: export AIHUBMIX_API_KEY_2 := $(or $(API_KEY_2),$(AIHUBMIX_API_KEY_2))
 contract: install
-	@test -n "$(BASE_URL)" || (echo "make contract needs BASE_URL=..." >&2; exit 2)
-	mkdir -p reports
-	AIHUBMIX_API_KEY="$(or $(API_KEY),$$AIHUBMIX_API_KEY)" $(PY) -m pytest contract_tests -q --base-url "$(BASE_URL)" \
-		--max-billable-jobs $(BUDGET) --junitxml=reports/junit.xml --fail-on $(FAIL_ON) \
+	@test -n "$(BASE_URL)" || (echo "make contract needs BASE_URL=... (the mock in-process: make contract BASE_URL=http://127.0.0.1:4010 after make mock)" >&2; exit 2)
+	$(PY) -m contract_tests --base-url "$(BASE_URL)" --budget $(BUDGET) --fail-on $(FAIL_ON) --report-dir "$(REPORT_DIR)" \
 		$(if $(BASELINE),--baseline "$(BASELINE)") $(if $(MAX_RUN_SECONDS),--max-run-seconds $(MAX_RUN_SECONDS)) \
 		$(if $(PLAN),--plan) $(if $(RECORD),--record "$(RECORD)")
 
-## make free [BASE_URL=https://aihubmix.com]: the zero-cost drift watch (catalogue, per-model schemas,
-## docs), no key, no billable call; report in reports/, what was fetched in reports/free/.
-## METADATA_URL=... / DOCS_URL=... point the metadata or the docs elsewhere (a mirror, a loopback server).
 free: install
-	mkdir -p reports
-	$(PY) -m pytest contract_tests -m free -q --drift-report $(if $(BASE_URL),--base-url "$(BASE_URL)") \
-		$(if $(METADATA_URL),--metadata-url "$(METADATA_URL)") $(if $(DOCS_URL),--docs-url "$(DOCS_URL)")
+	$(PY) -m contract_tests free --report-dir "$(REPORT_DIR)" $(if $(BASE_URL),--base-url "$(BASE_URL)") \
+		$(if $(METADATA_URL),-- --metadata-url "$(METADATA_URL)") $(if $(DOCS_URL),$(if $(METADATA_URL),,--) --docs-url "$(DOCS_URL)")
 
 ## make docs-snapshot [DOCS_URL=...]: re-take fixtures/docs/ from the live pages (their own URLs), or from
 ## DOCS_URL (a mirror holding every page at its path). Review `git diff fixtures/docs` before committing.
@@ -94,7 +104,7 @@ docs-snapshot: install
 deep: install
 	$(PY) -m pytest contract_tests -q --profile=deep
 
-## make drift-demo: the suite against each deliberately drifted stand-in (see README).
+## make drift-demo: the suite against each deliberately drifted stand-in (see docs/contract-suite.md).
 drift-demo: install
 	$(PY) -m pytest tests/test_drift_standins.py -q -s
 
@@ -104,6 +114,24 @@ rules: install
 
 bench: install
 	$(PY) bench/run.py
+
+## make image [IMAGE=aihubmix-video-mock:dev] [BASE=python:3.11-slim] [DOCKER_NETWORK=host] [WHEELHOUSE=0|1]:
+## the container image (Dockerfile). Its runtime wheels (pinned by constraints.txt) are made on the host
+## first (.wheelhouse/), so the build fetches nothing; by default only where they fit the image (Linux,
+## Python 3.11), elsewhere the build takes them from PyPI. Needs Docker; not part of make test. docs/ci.md.
+IMAGE ?= aihubmix-video-mock:dev
+BASE ?=
+DOCKER_NETWORK ?= host
+WHEELHOUSE ?= $(shell $(PYTHON) -c 'import sys; print(int(sys.platform == "linux" and sys.version_info[:2] == (3, 11)))')
+image: install-runtime
+	rm -rf .wheelhouse
+	$(if $(filter 1,$(WHEELHOUSE)),$(PY) -m pip wheel --quiet --disable-pip-version-check . -c constraints.txt -w .wheelhouse)
+	docker build --network $(DOCKER_NETWORK) $(if $(BASE),--build-arg BASE=$(BASE)) -t $(IMAGE) .
+
+## make image-test: start the image and drive it the way other projects do (health within 3 s, the
+## official Node client, the service-container recipe, testcontainers for Node). Needs Docker and npm.
+image-test: image
+	IMAGE=$(IMAGE) DOCKER_NETWORK=$(DOCKER_NETWORK) scripts/image-test.sh
 
 ## make proxy UPSTREAM=https://aihubmix.com [RECORD=recordings] [PROXY_PORT=4020]: the validating,
 ## recording proxy in front of a real API (docs/proxy.md); drift report in reports/proxy/.
@@ -118,4 +146,4 @@ bench-proxy: install
 	$(PY) bench/proxy.py
 
 clean:
-	rm -rf $(VENV) reports .hypothesis *.egg-info
+	rm -rf $(VENV) reports .hypothesis *.egg-info .wheelhouse

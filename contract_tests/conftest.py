@@ -5,19 +5,22 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from .engine import evidence, plan
-from .engine.api import Api, incident_reason
+from .engine import plan
+from .engine.api import Api
+from .engine.classify import Outcome, classify
 from .engine.exchanges import CURRENT as _CURRENT
-from .engine.outcomes import Incident, Known, NotChecked, not_checked
+from .engine.outcomes import Incident, Known, NotChecked, NotSent, not_checked
 from .engine.report import EXIT_DRIFT, EXIT_INCIDENT, EXIT_OK, DriftReport
+from .engine.secrets import redact, redact_value
 from .engine.target import Target
 
-_COMMON = dict(
+_COMMON: dict[str, Any] = dict(
     deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck), print_blob=True
 )
 settings.register_profile("fast", max_examples=12, **_COMMON)
@@ -117,6 +120,8 @@ def _within_time_limit(_remember_target: Target):
 # ------------------------------------------------------------------------- --plan
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session, config, items):
+    if config.getoption("base_url", None):
+        plan.order(items, plan.context(config))  # a live budget goes where it buys most
     if not config.getoption("plan", False):
         return
     text, _ = plan.describe(config, items)
@@ -129,6 +134,54 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     text = getattr(config, "_contract_plan", None)
     if text:
         terminalreporter.write_line(text)
+        return
+    report = config.stash.get(_REPORT, None)
+    if report is not None and any(r.get("rule") for r in report.results):
+        terminalreporter.write_line(rules_checked_line(report.results))
+
+
+def rules_checked_line(results: list[dict]) -> str:
+    """How many of the specs' documented rules a run refused over HTTP (a `rejected` check that
+    conformed), and how many of those in the mock's documents mode (unconfirmed in production)."""
+    from .engine import evidence
+
+    rules = set(evidence.rules())
+    checked = {
+        r["rule"] for r in results if r["state"] == "conforms" and r["rule"] in rules and r.get("check")
+    }
+    documents = {
+        r["rule"]
+        for r in results
+        if r["state"] == "conforms" and (r.get("check") or "").endswith("(documents mode)")
+    }
+    line = f"contract: documented rules checked over HTTP: {len(checked)} of {len(rules)}"
+    if documents:
+        line += f" ({len(documents)} of them in the mock's documents mode)"
+    if rules - checked:
+        line += f"; refused by no check this run: {', '.join(sorted(rules - checked))}"
+    return line
+
+
+# ------------------------------------------------------------------------- what each test billed
+_BILLED = pytest.StashKey[dict]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Jobs each test created (planned and surprises), held against what its `bills` marker declares."""
+    target: Target | None = getattr(item.config, "_contract_target", None)
+    before = (target.budget.spent + target.budget.unplanned) if target else 0
+    yield
+    target = getattr(item.config, "_contract_target", None)
+    if target is None:
+        return
+    created = target.budget.spent + target.budget.unplanned - before
+    if created:
+        jobs, surprises = plan.declared(item, plan.context(item.config))
+        item.config.stash.setdefault(_BILLED, {})[item.nodeid] = {
+            "created": created,
+            "declared": None if jobs is None else jobs + surprises,  # None: as the budget allows
+        }
 
 
 # ------------------------------------------------------------------------- each result's state
@@ -156,7 +209,7 @@ def _exchanges(item) -> list[tuple[dict, Api | None]]:
 
 def _schemathesis_checks(exc: BaseException) -> str | None:
     failures = getattr(exc, "exceptions", None) or [exc]
-    titles = [getattr(f, "title", None) for f in failures if getattr(f, "title", None)]
+    titles = [str(f.title) for f in failures if getattr(f, "title", None)]
     return ", ".join(sorted(set(titles))) if titles else None
 
 
@@ -168,6 +221,7 @@ def _is_transport_error(exc: BaseException | None) -> bool:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
+    """Each result, as classify.classify decides its state; anything but drift is shown as a skip."""
     outcome = yield
     report = outcome.get_result()
     if not (report.when == "call" or (report.when == "setup" and report.outcome != "passed")):
@@ -181,107 +235,101 @@ def pytest_runtest_makereport(item, call):
     pairs = _exchanges(item)
     if pairs:
         item.stash[_SEEN] = pairs[-1][0]["seq"]
-    failing, client = pairs[-1] if pairs else (None, None)
-    count = len(pairs)
-    marker = item.get_closest_marker("contract")
+    checked = _outcome(item, report, exc, pairs)
+    verdict = classify(checked)
+    if verdict.state != "drift" and not report.passed:  # not a failure of the run: a skip with its state
+        report.outcome = "skipped"
+        report.longrepr = (
+            str(item.path),
+            item.location[1] or 0,
+            f"{verdict.state}: {(verdict.message or '')[:500]}",
+        )
+    keys = _keys(item.config)
+    _redact_report(report, keys)
     first = pairs[0][0] if pairs else None
-    subject = failing if report.failed or isinstance(exc, Incident) else first
+    nodeid = item.nodeid + (f" [{first['method']} {first['path']}]" if subtest and first else "")
+    item.config.stash[_REPORT].add(
+        nodeid,
+        verdict.state,
+        operation=checked.operation,
+        model=checked.model,
+        message=redact(verdict.message or "", keys) or None,
+        exchange=redact_value(checked.exchange, keys)
+        if verdict.state in ("drift", "incident", "known")
+        else None,
+        exchanges=len(pairs),
+        rule=verdict.rule,
+        check=checked.check,
+        difference=verdict.difference,
+    )
+
+
+def _keys(config) -> list[str | None]:
+    target = getattr(config, "_contract_target", None)
+    return [target.key, target.key_2] if target else []
+
+
+def _redact_report(report, keys: list[str | None]) -> None:
+    """No key in what pytest prints or JUnit keeps: the failure text and the captured output."""
+    if not any(keys):
+        return
+    if report.longrepr is not None and not isinstance(report.longrepr, tuple):
+        text = str(report.longrepr)
+        clean = redact(text, keys)
+        if clean != text:
+            report.longrepr = clean
+    report.sections = [(title, redact(body, keys)) for title, body in report.sections]
+
+
+_DECLARED = {Known: "known", Incident: "incident", NotChecked: "not checked", NotSent: "not sent"}
+
+
+def _outcome(item, report, exc: BaseException | None, pairs: list[tuple[dict, Api | None]]) -> Outcome:
+    """What pytest and the suite's clients saw of one result, for classify."""
+    failing, client = pairs[-1] if pairs else (None, None)
+    first = pairs[0][0] if pairs else None
+    marker = item.get_closest_marker("contract")
+    declared = next((state for kind, state in _DECLARED.items() if isinstance(exc, kind)), None)
+    # the exchange a result is about: the failing one; for a pass or a skip, the first
+    subject = failing if report.failed or declared == "incident" else first
+    if declared == "incident" and getattr(exc, "exchange", None):
+        failing = subject = getattr(exc, "exchange", None)
     operation = (marker.kwargs.get("operation") if marker else None) or (subject or {}).get("operation")
     model = (
         (marker.kwargs.get("model") if marker else None)
         or (subject or {}).get("model")
         or next((e.get("model") for e in [failing, first] if e and e.get("model")), None)
     )
-    if failing and report.failed:  # the failure is about the exchange that failed, not the marker
-        operation, model = failing["operation"], failing.get("model") or model
-    rule = client.rule if client else None
-    check = client.check if client else None
-    message = None
-    difference = None
-    if report.passed:
-        state = "conforms"
-    elif report.skipped:
-        if isinstance(exc, Known):
-            state, rule = "known", exc.rule or rule
-            difference = exc.difference
-            if exc.operation and not pairs:
-                operation, model = exc.operation, exc.model or model
-        elif isinstance(exc, Incident):
-            state = "incident"
-            failing = exc.exchange or failing
-            if failing:  # (a free check's exchange names no operation: its marker does)
-                operation, model = failing.get("operation") or operation, failing.get("model") or model
-            elif exc.operation:
-                operation, model = exc.operation, exc.model or model
-            # A recorded difference about the very rule the test breaks, naming the status production
-            # answers it with (K-UNKNOWN-MODEL-503: 503 "Incorrect model ID"), is known, not an incident.
-            entry = (
-                evidence.match_known(
-                    operation,
-                    model,
-                    rule,
-                    check,
-                    status=failing.get("status"),
-                    request=failing.get("request"),
-                )
-                if rule and failing
-                else None
-            )
-            if entry and entry.get("rule") == rule and entry.get("status") is not None:
-                state, difference = "known", entry["id"]
-        else:
-            state = "not checked"
-            if isinstance(exc, NotChecked) and exc.operation and not pairs:
-                operation, model = exc.operation, exc.model or model
-        message = getattr(exc, "reason", None) or (
-            str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else str(exc or "")
-        )
-    else:
-        message = _failure_message(report)
-        if client is None and exc is not None:
-            check = _schemathesis_checks(exc) or check
+    if failing and (report.failed or declared == "incident"):
+        # the failure is about the exchange that failed, not the marker
+        operation, model = failing.get("operation") or operation, failing.get("model") or model
+    if declared and not pairs and getattr(exc, "operation", None):
+        operation, model = getattr(exc, "operation", None), getattr(exc, "model", None) or model
+    rule = getattr(exc, "rule", None) or (client.rule if client else None)
+    check: str | None = client.check if client else None
+    if report.failed and client is None and exc is not None:
+        check = _schemathesis_checks(exc) or check
+    message: str | None
+    if report.failed:
         check = check or getattr(item, "originalname", None)
-        reason = None
-        if _is_transport_error(exc):
-            reason = f"transport error: {type(exc).__name__}: {exc}"
-        elif failing and failing.get("status") is not None:
-            text = json.dumps(failing.get("response"), default=str)
-            reason = incident_reason(failing["status"], text)
-        if reason:
-            state = "incident"
-            message = f"{reason}; the check could not be made. {message or ''}"[:4000]
-        else:
-            request_rules = evidence.rules_of_request(model, (failing or {}).get("request"))
-            entry = evidence.match_known(
-                operation,
-                model,
-                rule,
-                check,
-                request_rules,
-                status=(failing or {}).get("status"),
-                request=(failing or {}).get("request"),
-            )
-            if entry:
-                state, difference = "known", entry["id"]
-                message = f"{entry['id']}: {entry.get('what', '')} (recorded: {message or ''})"[:4000]
-                rule = rule or entry.get("rule")
-            else:
-                state = "drift"
-        if state != "drift":  # not a failure of the run: shown as a skip with its state
-            report.outcome = "skipped"
-            report.longrepr = (str(item.path), item.location[1] or 0, f"{state}: {(message or '')[:500]}")
-    nodeid = item.nodeid + (f" [{first['method']} {first['path']}]" if subtest and first else "")
-    item.config.stash[_REPORT].add(
-        nodeid,
-        state,
+        message = _failure_message(report)
+    else:
+        message = getattr(exc, "reason", None) or (
+            str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else str(exc or "") or None
+        )
+    return Outcome(
+        result="passed" if report.passed else "failed" if report.failed else "skipped",
+        declared=declared,  # type: ignore[arg-type]
+        message=message,
         operation=operation,
         model=model,
-        message=message,
-        exchange=failing if state in ("drift", "incident", "known") else None,
-        exchanges=count,
         rule=rule,
         check=check,
-        difference=difference,
+        difference=getattr(exc, "difference", None),
+        exchange=failing if (report.failed or declared == "incident") else subject,
+        transport_error=f"{type(exc).__name__}: {exc}"
+        if report.failed and _is_transport_error(exc)
+        else None,
     )
 
 
@@ -316,11 +364,23 @@ def pytest_sessionfinish(session, exitstatus):
         "unplanned": target.budget.unplanned if target else 0,
     }
     billing["total"] = billing["created"] + billing["unplanned"]
+    billed = config.stash.get(_BILLED, {})
+    # a test that created more than it declares: the billing plan under-states the bill
+    billing["over_declared"] = {
+        t: n for t, n in billed.items() if n["declared"] is not None and n["created"] > n["declared"]
+    }
     baseline_path = config.getoption("baseline", None)
     baseline = None
     if baseline_path and Path(baseline_path).is_file():
         baseline = json.loads(Path(baseline_path).read_text("utf-8"))
     summary = report.summary(label, billing, baseline, baseline_path)
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    if billing["over_declared"] and terminal:
+        terminal.write_line(
+            "billing: tests created more jobs than their @pytest.mark.bills declares (the plan under-states "
+            f"the bill): {billing['over_declared']}",
+            red=True,
+        )
     if config.getoption("base_url", None) or config.getoption("drift_report", False):
         md, js = report.write(Path(config.getoption("report_dir")), summary)
         terminal = config.pluginmanager.get_plugin("terminalreporter")

@@ -12,6 +12,7 @@ pytestmark = pytest.mark.apimart
 STATES = {"pending": 0, "processing": 1, "completed": 2, "failed": 2, "cancelled": 2}
 
 
+@pytest.mark.bills(jobs=1)
 def test_submit_envelope(api, keyed):
     body = seeds.seed_requests("apimart")[0]["body"]
     response = api.apimart_create(body)
@@ -22,6 +23,7 @@ def test_submit_envelope(api, keyed):
     assert data["data"][0]["task_id"].startswith("task_")
 
 
+@pytest.mark.bills(jobs=1)
 def test_task_states_and_result(api, keyed, target):
     body = {
         "model": "sora-2-pro-preview",
@@ -68,6 +70,7 @@ def test_unknown_task_is_404_with_integer_code(api, keyed):
     assert response.json()["error"]["code"] == 404  # APM-07's shape: the HTTP status as an integer
 
 
+@pytest.mark.bills(surprises=1)
 def test_no_key_is_401_in_the_gateway_shape(api):
     """APM-06 (a live probe): code "", param "", type apimart_error, and the request id both in the
     message and in the X-Oneapi-Request-Id header."""

@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import settings
 
-from .engine import generate
+from .engine import generate, plan
 from .engine.media_check import probe_audio, probe_mp4
 
 ORDER = {"queued": 0, "in_progress": 1, "completed": 2, "failed": 2}
-VARIANT_MODELS = {}
+VARIANT_MODELS: dict[str, str] = {}
 for _model, _variant in generate.variants("aihubmix", "CreateVideoRequest").items():
     VARIANT_MODELS.setdefault(_variant, _model)
 SORA = set(generate.schemas("aihubmix")["SoraModel"]["enum"])
@@ -28,17 +28,19 @@ def check_history(history: list[dict], model: str) -> None:
     assert statuses[-1] in ("completed", "failed")
     if model not in SORA:
         assert "queued" not in statuses, f"queued is Sora-specific (002:136), {model} reported {statuses}"
-    progress = [job.get("progress") for job in history if job.get("progress") is not None]
+    progress: list[int] = [job["progress"] for job in history if job.get("progress") is not None]
     assert all(0 <= p <= 100 for p in progress), f"progress out of 0..100: {progress}"
     assert progress == sorted(progress), f"progress decreased: {progress}"
 
 
+@pytest.mark.bills(jobs=1, priority=plan.openai_family_first)
 @pytest.mark.parametrize("variant", sorted(VARIANT_MODELS))
 def test_job_lifecycle_and_content(api, keyed, variant):
     """The smallest request of each variant, start to finish (one billable job each)."""
     check_job(api, variant, generate.minimal("aihubmix", variant))
 
 
+@pytest.mark.bills(jobs=plan.lifecycle_examples)
 @pytest.mark.parametrize("variant", sorted(VARIANT_MODELS))
 def test_lifecycle_properties_over_the_valid_space(api, keyed, target, variant):
     """The same properties for requests drawn from the variant's whole valid space (sizes, durations,

@@ -9,6 +9,7 @@ pytestmark = pytest.mark.mock_only
 SORA = {"model": "sora-2", "prompt": "A fox in the snow", "seconds": "4"}
 
 
+@pytest.mark.bills(jobs=1)
 def test_forced_failure_by_header(api, control):
     job = api.create_ok(SORA, headers={"X-Mock-Outcome": "failed"})
     final = api.wait(job["id"])
@@ -17,6 +18,7 @@ def test_forced_failure_by_header(api, control):
     assert api.content(job["id"]).status_code == 409
 
 
+@pytest.mark.bills(jobs=1)
 def test_forced_failure(api, control):
     """FAILED-ERROR: a prompt marker fails the job with the documented error object (002:516-525)."""
     job = api.create_ok({"model": "wan2.6-t2v", "prompt": "explode [mock:fail]"})
@@ -25,20 +27,24 @@ def test_forced_failure(api, control):
     assert final["error"]["message"] and final["error"].get("type") == "video_generation_error"
 
 
-def test_injected_429_has_retry_after(api, control):
+def test_injected_429_has_retry_after(api, keyed, control):
     control.control("POST", "/faults", json={"status": 429, "count": 2, "retry_after": 3, "method": "GET"})
     for _ in range(2):
-        response = api.send("GET", "/v1/videos", faults=True)
+        # the 429 asked for is not retried; a 503 from a network in between still is
+        response = api.send("GET", "/v1/videos", faults=frozenset({429}))
         assert response.status_code == 429 and response.headers["retry-after"] == "3"
     assert api.list().status_code == 200
 
 
 @pytest.mark.parametrize("status", [500, 503])
 def test_injected_server_errors(api, control, status):
-    response = api.send("GET", "/v1/videos", headers={"X-Mock-Fault": str(status)}, faults=True)
+    response = api.send(
+        "GET", "/v1/videos", headers={"X-Mock-Fault": str(status)}, faults=frozenset({status})
+    )
     assert response.status_code == status and response.json()["error"]["message"]
 
 
+@pytest.mark.bills(jobs=1)
 def test_manual_policy_moves_only_when_told(api, control):
     job = api.create_ok(SORA, headers={"X-Mock-Policy": "manual"})
     control.control("POST", "/clock/advance", json={"seconds": 3600})
@@ -49,6 +55,7 @@ def test_manual_policy_moves_only_when_told(api, control):
     assert api.get(job["id"]).json()["status"] == "completed"
 
 
+@pytest.mark.bills(jobs=1)
 def test_polls_policy_and_poll_after_header(api, control):
     job = api.create_ok(SORA, headers={"X-Mock-Policy": "polls=3"})
     statuses = []
@@ -59,6 +66,7 @@ def test_polls_policy_and_poll_after_header(api, control):
     assert statuses == ["in_progress", "in_progress", "completed"]
 
 
+@pytest.mark.bills(jobs=1)
 def test_downloads_expire(api, control):
     job = api.create_ok(SORA)
     final = api.wait(job["id"])
@@ -70,6 +78,7 @@ def test_downloads_expire(api, control):
     assert api.get(job["id"]).status_code == 200
 
 
+@pytest.mark.bills(jobs=1)
 def test_journal_records_requests_without_keys(api, control):
     control.control("DELETE", "/journal")
     api.create_ok({**SORA, "prompt": "journal me"})
@@ -82,13 +91,14 @@ def test_journal_records_requests_without_keys(api, control):
     assert "authorization" not in {h.lower() for e in entries for h in e["headers"]}
 
 
+@pytest.mark.bills(jobs=1)
 def test_reset_forgets_everything(api, control):
     job = api.create_ok(SORA)
     control.control("POST", "/reset")
     assert api.get(job["id"]).status_code == 404
 
 
-def _fault_examples() -> dict[str, tuple[int, dict]]:
+def _fault_examples() -> dict[str, tuple[int, str | None, dict]]:
     """The spec's gateway faults: name -> (status, production's body), read from openapi/ (black-box)."""
     from .engine import generate
 
@@ -118,6 +128,7 @@ def _production_text(template: str | None, example: dict, **fill: str) -> str:
 @pytest.mark.parametrize("name", sorted(FAULTS))
 def test_named_fault_by_header_answers_production_body(api, control, name):
     status, template, example = FAULTS[name]
+    before = _job_ids(api)
     response = api.send(
         "POST",
         "/v1/videos",
@@ -133,10 +144,22 @@ def test_named_fault_by_header_answers_production_body(api, control, name):
     want = _production_text(template, example, model="sora-2-pro", key_tail=api.key[-6:])
     assert body["error"]["message"] == f"{want} (tid: {tid})"
     assert "retry-after" not in response.headers, "no production evidence shows a Retry-After"
-    assert api.list().json()["data"] == [], "a fault must not create a job"
+    assert _job_ids(api) == before, "a fault must not create a job"
 
 
-def test_named_fault_queued_by_the_control_plane(api, control):
+def _job_ids(api) -> set[str]:
+    """Every job the key holds now (all pages): the test owns no state it did not make."""
+    ids: set[str] = set()
+    after = None
+    while True:
+        page = api.list(limit=100, **({"after": after} if after else {})).json()
+        ids |= {job["id"] for job in page["data"]}
+        if not page.get("has_more") or not page["data"]:
+            return ids
+        after = page["data"][-1]["id"]
+
+
+def test_named_fault_queued_by_the_control_plane(api, keyed, control):
     control.control("POST", "/faults", json={"fault": "balance", "count": 2, "method": "POST"})
     status, _, example = FAULTS["balance"]
     for _ in range(2):

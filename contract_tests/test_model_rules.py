@@ -3,40 +3,16 @@ field; what it allows is accepted and echoed in the family's shape. Generated fr
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from hypothesis import given, settings
 
-from .engine import evidence, generate, seeds
-from .engine.outcomes import known, not_checked
+from .engine import evidence, generate, plan, seeds
+from .engine.outcomes import known, not_sent
+from .engine.wording import named_fields, names_field
 
 CREATE_VARIANTS = sorted(set(generate.variants("aihubmix", "CreateVideoRequest").values()))
 APIMART_VARIANTS = sorted(set(generate.variants("apimart", "GenerationRequest").values()))
 SORA_MODELS = set(generate.schemas("aihubmix")["SoraModel"]["enum"])
-
-
-def named_fields(error: dict) -> set[str]:
-    """The fields an error is about, exactly: its `param` (production's gateway sends none,
-    AHM-03..06), the quoted name after "Unknown parameter:", the leading "<field>:" or
-    "<field> is required" of the message, or OpenAI's "… for '<field>'". A list of accepted fields
-    in the message names none of them."""
-    names = {str(error["param"])} if error.get("param") else set()
-    message = error.get("message") or ""
-    names.update(re.findall(r"Unknown parameter:\s*'([^']+)'", message))
-    names.update(re.findall(r"\bfor '([^']+)'", message))
-    lead = re.match(r"\s*([A-Za-z_][\w.\[\],]*)(?:\s*:|\s+is required\b)", message)
-    if lead:
-        names.add(lead.group(1))
-    return {re.sub(r"\[\d*\]", "", part.strip()) for name in names for part in name.split(",")}
-
-
-def names_field(error: dict | str, param: str) -> bool:
-    """The error names the field `param` (or one of a comma-separated list of them) exactly, as
-    named_fields reads it; a bare message is read as an error without `param`."""
-    error = {"message": error} if isinstance(error, str) else error
-    wanted = {re.sub(r"\[\d*\]", "", p.strip()) for p in param.split(",")}
-    return bool(wanted & named_fields(error))
 
 
 def assert_rejected(response, param: str | None, *, why: str) -> None:
@@ -82,7 +58,7 @@ def send_breaking(api, target, rule: str | None, model: str | None, send, operat
     api.checking("rejected", rule)
     confirmed = evidence.is_confirmed(rule)
     if not target.budget.may_send_breaking(rule, model):
-        not_checked(
+        not_sent(
             f"a request breaking {rule} for {model} was already accepted (and billed) this run; "
             "no further one is sent",
             operation=operation,
@@ -90,7 +66,7 @@ def send_breaking(api, target, rule: str | None, model: str | None, send, operat
         )
     billable = not confirmed  # a server may accept it: a job is reserved first
     if billable and not target.budget.allows(1):
-        known(
+        not_sent(
             f"rule {rule}: production's rejection is unconfirmed (x-rules), so the breaking request was "
             "not sent: a server that accepts it would bill a job (raise --max-billable-jobs to send it)",
             rule=rule,
@@ -98,6 +74,14 @@ def send_breaking(api, target, rule: str | None, model: str | None, send, operat
             model=model,
         )
     response = send(billable)
+    if not confirmed and response.status_code < 300 and target.has_control_plane and target.budget.allows(1):
+        # A mock accepts what production is not known to refuse (its production mode, with a warning
+        # header). The documents' rule is still checked over HTTP, for free: the same request in the
+        # mock's documents mode must be refused, naming the member.
+        with api.sending({"X-Mock-Rules": "documents"}):
+            response = send(billable)
+        api.checking("rejected (documents mode)", rule)
+        return response
     if not confirmed:
         unconfirmed_and_accepted(response, rule, why=f"rule {rule}")
     return response
@@ -108,6 +92,7 @@ def _documented(group):
     return [pytest.param(item, id=seeds.label(item)) for item in seeds.invalid_requests(group)]
 
 
+@pytest.mark.bills(breaking=True)
 @pytest.mark.parametrize("item", _documented("create"))
 def test_documented_breaking_create_is_rejected(api, keyed, target, item):
     model = item["body"].get("model")
@@ -117,6 +102,7 @@ def test_documented_breaking_create_is_rejected(api, keyed, target, item):
     assert_rejected(response, item.get("param"), why=f"rule {item['rule']}")
 
 
+@pytest.mark.bills(breaking=True)
 @pytest.mark.parametrize("item", _documented("apimart"))
 def test_documented_breaking_apimart_request_is_rejected(api, keyed, target, item):
     model = item["body"].get("model")
@@ -144,6 +130,7 @@ def completed_sora(target):
     return job["id"]
 
 
+@pytest.mark.bills(breaking=True)
 @pytest.mark.parametrize("item", _documented("remix"))
 def test_documented_breaking_remix_is_rejected(api, target, completed_sora, item):
     def send(billable):
@@ -174,6 +161,7 @@ def _generated():
                 )
 
 
+@pytest.mark.bills(breaking=True)
 @pytest.mark.parametrize(("spec", "violation"), list(_generated()))
 def test_generated_violation_is_rejected(api, keyed, target, spec, violation):
     """One request per constraint of every model of both dialects, each breaking only that one."""
@@ -221,6 +209,7 @@ def check_echo(variant: str, body: dict, job: dict, api=None) -> None:
         )
 
 
+@pytest.mark.bills(jobs=plan.examples)
 @pytest.mark.parametrize("variant", CREATE_VARIANTS)
 def test_valid_requests_are_accepted_and_echoed(api, keyed, target, variant):
     def accepted(body):
@@ -237,6 +226,7 @@ def test_valid_requests_are_accepted_and_echoed(api, keyed, target, variant):
     )
 
 
+@pytest.mark.bills(jobs=plan.examples)
 @pytest.mark.parametrize("variant", APIMART_VARIANTS)
 def test_valid_apimart_requests_are_accepted(api, keyed, target, variant):
     def accepted(body):
@@ -264,6 +254,7 @@ def run_examples(target, strategy, check, count: int | None = None, first: list 
     settings(max_examples=count)(given(strategy)(check))()
 
 
+@pytest.mark.bills(jobs=plan.seed_jobs, surprises=plan.seed_surprises)
 @pytest.mark.parametrize("item", [pytest.param(i, id=i["source"]) for i in seeds.seed_requests("create")])
 def test_seed_examples_over_http(api, keyed, target, item):
     body = item["body"]

@@ -9,6 +9,7 @@ from .engine import evidence, generate, seeds
 from .test_model_rules import assert_rejected, send_breaking
 
 
+@pytest.mark.bills(jobs=1)
 @pytest.mark.parametrize("image", ["reference.png", "reference.jpg", "reference.webp"])
 def test_reference_file_part(api, keyed, image):
     file = seeds.FilePart(image).as_httpx("input_reference")
@@ -19,6 +20,7 @@ def test_reference_file_part(api, keyed, image):
     assert response.json()["size"] == "1280x720"
 
 
+@pytest.mark.bills(jobs=1)
 def test_reference_file_part_for_image_to_video(api, keyed):
     file = seeds.FilePart("reference.jpg").as_httpx("input_reference")
     response = api.create(
@@ -28,6 +30,7 @@ def test_reference_file_part_for_image_to_video(api, keyed):
     assert (response.json()["width"], response.json()["height"]) == (1280, 720)
 
 
+@pytest.mark.bills(surprises=1)
 def test_non_image_file_part_is_rejected(api, keyed, target):
     """A file part is decoded as `{mime_type, data}`: bytes that are no image break `data`'s rule."""
     rule = _object_member_rule("sora-2", "input_reference", "data")
@@ -56,6 +59,7 @@ def _object_member_rule(model: str, parameter: str, member: str) -> str | None:
     return evidence.rule_of_parameter(model, parameter)
 
 
+@pytest.mark.bills(jobs=1)
 def test_text_only_multipart(api, keyed):
     response = api.create(
         {
@@ -72,6 +76,7 @@ def test_text_only_multipart(api, keyed):
     assert (job["width"], job["height"], job["duration"]) == (1080, 1920, 6)
 
 
+@pytest.mark.bills(jobs=1)
 def test_extra_body_fields_in_bracket_notation(api, keyed):
     """Seedance through openai-python: extra_body keys become top-level fields (content[][type] …)."""
     body = {
@@ -112,6 +117,7 @@ def test_extra_body_fields_in_bracket_notation(api, keyed):
         ),
     ],
 )
+@pytest.mark.bills(surprises=1)
 def test_multipart_rules_are_the_json_rules(api, keyed, target, body, param):
     rule = evidence.rule_of_parameter(body["model"], param)
     response = send_breaking(
@@ -120,6 +126,7 @@ def test_multipart_rules_are_the_json_rules(api, keyed, target, body, param):
     assert_rejected(response, param, why=f"multipart {param} (rule {rule})")
 
 
+@pytest.mark.bills(jobs=2)
 def test_remix_as_multipart(api, keyed):
     job = api.create_ok({"model": "sora-2", "prompt": "A harbour"})
     assert api.wait(job["id"])["status"] == "completed"

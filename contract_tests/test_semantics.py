@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from .engine import plan
 from .engine.media_check import image_format
 from .engine.outcomes import not_checked
 
@@ -34,6 +35,7 @@ def assert_error_shape(response, status: int | tuple) -> dict:
     return body["error"]
 
 
+@pytest.mark.bills(surprises=plan.posts_once)
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)
 def test_no_key_is_401(api, method, path):
     response = api.send(
@@ -73,11 +75,13 @@ def test_unknown_id_is_404(api, keyed, path):
     assert_error_shape(api.send("GET", path.replace("{id}", UNKNOWN_ID)), 404)
 
 
+@pytest.mark.bills(surprises=1)
 def test_unknown_id_delete_and_remix_are_404(api, keyed):
     assert_error_shape(api.delete(UNKNOWN_ID), 404)
     assert_error_shape(api.remix(UNKNOWN_ID, "again", billable=False), 404)
 
 
+@pytest.mark.bills(jobs=1)
 def test_content_before_completion_is_not_200(api, keyed):
     job = api.create_ok(SORA_BODY)
     response = api.content(job["id"])
@@ -91,6 +95,7 @@ def test_content_before_completion_is_not_200(api, keyed):
     assert_error_shape(response, (409, 400))
 
 
+@pytest.mark.bills(jobs=1, surprises=1, priority=1)
 def test_another_key_cannot_see_a_job(api, api_b, keyed):
     job = api.create_ok(SORA_BODY)
     assert_error_shape(api_b.get(job["id"]), 404)
@@ -102,6 +107,7 @@ def test_another_key_cannot_see_a_job(api, api_b, keyed):
     assert api.get(job["id"]).status_code == 200, "the owner lost its job"
 
 
+@pytest.mark.bills(jobs=2)
 def test_remix_lineage(api, keyed):
     source = api.create_ok(SORA_BODY)
     assert api.wait(source["id"])["status"] == "completed"
@@ -120,6 +126,7 @@ def test_remix_lineage(api, keyed):
     assert final["status"] == "completed" and final["remixed_from_video_id"] == source["id"]
 
 
+@pytest.mark.bills(jobs=1, surprises=1)
 def test_remix_of_an_unfinished_job_is_409(api, keyed):
     source = api.create_ok(SORA_BODY)
     response = api.remix(source["id"], "too early", billable=False)
@@ -128,12 +135,14 @@ def test_remix_of_an_unfinished_job_is_409(api, keyed):
     assert_error_shape(response, 409)
 
 
+@pytest.mark.bills(jobs=1, surprises=1)
 def test_remix_of_a_non_sora_job(api, keyed):
     source = api.create_ok({"model": "wan2.6-t2v", "prompt": "A red kite", "seconds": "2"})
     assert api.wait(source["id"])["status"] == "completed"
     assert_error_shape(api.remix(source["id"], "again", billable=False), 409)
 
 
+@pytest.mark.bills(jobs=1, surprises=1)
 def test_delete_then_404_everywhere(api, keyed):
     job = api.create_ok(SORA_BODY)
     response = api.delete(job["id"])
@@ -144,6 +153,7 @@ def test_delete_then_404_everywhere(api, keyed):
     assert_error_shape(api.remix(job["id"], "gone", billable=False), 404)
 
 
+@pytest.mark.bills(jobs=1)
 def test_kling_delete_is_not_supported(api, keyed):
     job = api.create_ok({"model": "kling-v2-6", "prompt": "A kite", "duration": "3"})
     error = assert_error_shape(api.delete(job["id"]), 501)
@@ -152,6 +162,7 @@ def test_kling_delete_is_not_supported(api, keyed):
     assert api.get(job["id"]).status_code == 200, "the job is gone after a refused delete"
 
 
+@pytest.mark.bills(jobs=5)
 def test_list_paginates_like_openai(api, keyed):
     ids = [api.create_ok({**SORA_BODY, "prompt": f"frame {n}"})["id"] for n in range(5)]
     seen: list[str] = []
@@ -172,6 +183,7 @@ def test_list_paginates_like_openai(api, keyed):
     assert len(seen) == len(set(seen)), "a job appeared on two pages"
 
 
+@pytest.mark.bills(jobs=1)
 @pytest.mark.parametrize(("variant", "fmt"), [("thumbnail", "WEBP"), ("spritesheet", "JPEG")])
 def test_content_variants(api, keyed, variant, fmt):
     job = api.create_ok(SORA_BODY)
@@ -182,6 +194,7 @@ def test_content_variants(api, keyed, variant, fmt):
     assert image_format(response.content) == fmt
 
 
+@pytest.mark.bills(jobs=1)
 def test_content_byte_ranges(api, keyed):
     job = api.create_ok(SORA_BODY)
     assert api.wait(job["id"])["status"] == "completed"

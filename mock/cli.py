@@ -6,9 +6,11 @@ import argparse
 import gc
 import math
 import os
+import shlex
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .config import IDLE_TIMEOUT, MockConfig
@@ -100,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the mock server",
         formatter_class=_HelpFormatter,
         epilog=SERVE_EPILOG,
-        description="Run the mock server on HOST:PORT until interrupted (Ctrl-C or SIGTERM).",
+        description="Run the mock server on HOST:PORT until interrupted (Ctrl-C or SIGTERM). Options may "
+        "also come from env AIHUBMIX_MOCK_ARGS (shell words; the command line wins).",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind")
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", 4010)), help="port (env PORT)")
@@ -219,6 +222,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+ARGS_ENV = "AIHUBMIX_MOCK_ARGS"
+
+
+def with_env_args(argv: list[str]) -> list[str]:
+    """`serve` options from env AIHUBMIX_MOCK_ARGS (shell words, as a container or CI step sets them),
+    put right after `serve`: an option given on the command line as well wins, as argparse keeps the
+    last one."""
+    extra = shlex.split(os.environ.get(ARGS_ENV, ""))
+    if extra and argv[:1] == ["serve"]:
+        return ["serve", *extra, *argv[1:]]
+    return argv
 
 
 def _check(args: argparse.Namespace) -> None:
@@ -293,14 +307,41 @@ def _file_limit(wanted: int) -> int:
         return wanted
 
 
+READY = "aihubmix-mock ready on"
+
+
+def _ready_server(host: str) -> Any:
+    """uvicorn's Server, which also prints `aihubmix-mock ready on http://HOST:PORT` once it listens
+    (the real port, also under --port 0), whatever the log level: the line a wait can key on (a
+    container's log, testcontainers' Wait.forLogMessage, a CI step's grep)."""
+    import uvicorn
+
+    class ReadyServer(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.started and self.servers:
+                port = self.servers[0].sockets[0].getsockname()[1]
+                print(f"{READY} http://{f'[{host}]' if ':' in host else host}:{port}", flush=True)
+
+    return ReadyServer
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    if not (sys.argv[1:] if argv is None else argv):
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
         parser.print_help()  # a bare `aihubmix-mock`: say what it can do
         return 0
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[0] in ENGINE_COMMANDS:
+    if argv[0] in ENGINE_COMMANDS:  # before AIHUBMIX_MOCK_ARGS, which holds serve's options
         return _engine_command(argv)
+    try:
+        argv = with_env_args(argv)
+    except ValueError as exc:
+        print(
+            f"aihubmix-mock: env {ARGS_ENV}: {exc} (it holds options as a shell would split them)",
+            file=sys.stderr,
+        )
+        return 2
     args = parser.parse_args(argv)
     try:
         config = config_from(args)
@@ -343,8 +384,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{' with a key' if config.control_key else ''})",
         flush=True,
     )
-    try:
-        uvicorn.run(
+    server = _ready_server(args.host)(
+        uvicorn.Config(
             app,
             host=args.host,
             port=args.port,
@@ -359,9 +400,14 @@ def main(argv: list[str] | None = None) -> int:
             limit_concurrency=connections,
             timeout_graceful_shutdown=15,
         )
+    )
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
     finally:
         app.state.mock.close()
-    return 0
+    return 0 if server.started else 3  # 3: uvicorn's own code for a server that never started
 
 
 if __name__ == "__main__":

@@ -357,7 +357,10 @@ class Spec:
             missing = _missing(error)
             rule = error.schema.get("x-required-rules", {}).get(missing) or "REQUIRED-PARAMS"
             param = f"{where}.{missing}" if where and missing else missing
-            msg = error.message if kw == "dependentRequired" else f"{missing} is required{for_model}"
+            needed_by = re.search(r"is a dependency of '([^']+)'", error.message)
+            msg = f"{missing} is required{for_model}" + (
+                f" when {needed_by.group(1)} is sent" if needed_by else ""
+            )
             return Violation(param, msg, rule, "missing_required_parameter")
         rule = error.schema.get("x-rule") if isinstance(error.schema, dict) else None
         parent = error.parent

@@ -8,6 +8,7 @@ thing each, the way a gateway release might. The contract suite must fail on eve
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,30 @@ from aihubmix_mock import create_app
 from contract_tests.engine.target import KEY_A, KEY_B
 
 Json = Any
+
+
+async def read_body(receive) -> bytes:
+    """The whole request body, from an ASGI `receive`."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body
+
+
+def replay(body: bytes):
+    """An ASGI `receive` that hands the app `body` (read, and perhaps rewritten, before)."""
+    sent = False
+
+    async def receive():
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
 
 
 class Rewrite:
@@ -37,24 +62,12 @@ class Rewrite:
             return await self.app(scope, receive, send)
         method, path = scope["method"], scope["path"]
         if self.on_request is not None:
-            body = b""
-            while True:
-                message = await receive()
-                body += message.get("body", b"")
-                if not message.get("more_body"):
-                    break
+            body = await read_body(receive)
             headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
             headers, body = self.on_request(method, path, headers, body)
             headers["content-length"] = str(len(body))
             scope = {**scope, "headers": [(k.encode(), v.encode()) for k, v in headers.items()]}
-            sent = False
-
-            async def receive():  # noqa: F811 - replays the rewritten body
-                nonlocal sent
-                if sent:
-                    return {"type": "http.disconnect"}
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
+            receive = replay(body)
 
         if self.on_response is None:
             return await self.app(scope, receive, send)
@@ -296,6 +309,128 @@ def _minimal_requests() -> dict[str, dict]:
 _AIHUBMIX_MINIMAL: dict[str, dict] = {}
 
 
+# ------------------------------------------------------------------ whole-server drifts (issue 22)
+#: the one model and the two operations the `two_operations` stand-in serves
+TWO_OPERATIONS_MODEL = "sora-2"
+_ROUTE_404 = {"detail": "Not Found"}
+
+
+def _model_of(headers: dict, body: bytes) -> str | None:
+    """The `model` a create sends, from a JSON body or a multipart form field."""
+    if headers.get("content-type", "").startswith("application/json"):
+        try:
+            data = json.loads(body or b"null")
+        except ValueError:
+            return None
+        return data.get("model") if isinstance(data, dict) else None
+    found = re.search(rb'name="model"(?:\r\n[^\r\n]+)*\r\n\r\n([^\r\n]*)', body)
+    return found.group(1).decode("utf-8", "replace") if found else None
+
+
+class TwoOperations:
+    """ASGI: a server written by someone else that implements create and retrieve for sora-2 only:
+    every other route answers 404 `{"detail": "Not Found"}` (a web framework's default), a create
+    for any other model 404 `{"error": {"message": "model ... not found"}}`."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.state = app.state
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not scope["path"].startswith("/v1"):
+            return await self.app(scope, receive, send)
+        method, path = scope["method"], scope["path"]
+        retrieve = method == "GET" and re.fullmatch(r"/v1/videos/[^/]+", path) is not None
+        if retrieve:
+            return await self.app(scope, receive, send)
+        if (method, path) != ("POST", "/v1/videos"):
+            return await _answer(send, 404, _ROUTE_404)
+        body = await read_body(receive)
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        model = _model_of(headers, body)
+        if model != TWO_OPERATIONS_MODEL:
+            return await _answer(send, 404, {"error": {"message": f"model {model!r} not found"}})
+        return await self.app(scope, replay(body), send)
+
+
+async def _answer(send, status: int, data: Json) -> None:
+    body = json.dumps(data).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _static_examples() -> tuple[dict[str, Json], Json]:
+    """Per operationId, the first example of its success response in the specs; and the one error
+    example a static mock answers every refusal with (createVideo's first 400 example)."""
+    from contract_tests.engine import generate
+
+    success: dict[str, Json] = {}
+    refusal: Json = None
+    for name in ("aihubmix", "apimart"):
+        for item in generate.document(name)["paths"].values():
+            for op in item.values():
+                if not isinstance(op, dict) or "operationId" not in op:
+                    continue
+                for status, response in sorted(op.get("responses", {}).items()):
+                    content = generate.resolve(name, response).get("content") or {}
+                    examples = list((content.get("application/json") or {}).get("examples", {}).values())
+                    if not examples:
+                        continue
+                    if status.startswith("2"):
+                        success.setdefault(op["operationId"], examples[0]["value"])
+                    elif status == "400" and refusal is None and op["operationId"] == "createVideo":
+                        refusal = examples[0]["value"]
+    return success, refusal
+
+
+_STATIC: list = []
+
+
+def _static(method, path, status, headers, body):
+    """A static mock (Prism-style): the real mock decides accept or refuse; the answer is the spec's
+    first example for that operation (any 2xx), or the same 400 example for every refusal. Answers
+    with no JSON example in the spec (a video, a list) pass through."""
+    from contract_tests.engine.api import operation_of
+
+    if not _STATIC:
+        _STATIC.extend(_static_examples())
+    success, refusal = _STATIC
+    if status >= 400:
+        headers["content-type"] = "application/json"
+        return 400, json.dumps(refusal).encode()
+    example = success.get(operation_of(method, path))
+    if example is None or "json" not in headers.get("content-type", ""):
+        return status, body
+    return status, json.dumps(example).encode()
+
+
+def _spec_503(example: str) -> bytes:
+    from contract_tests.engine import generate
+
+    responses = generate.document("aihubmix")["components"]["responses"]
+    return json.dumps(
+        responses["ServiceUnavailable"]["content"]["application/json"]["examples"][example]["value"]
+    ).encode()
+
+
+def _unknown_model_as(example: str):
+    """Production's way (AHM-07): a create naming an unknown model answers 503 with the spec's
+    `example` body instead of the mock's 400 naming MODEL-KNOWN."""
+
+    def on_response(method, path, status, headers, body):
+        if (method, path) == ("POST", "/v1/videos") and status == 400 and b"MODEL-KNOWN" in body:
+            return 503, _spec_503(example)
+        return status, body
+
+    return on_response
+
+
 STANDINS: dict[str, dict] = {
     "faithful": {},
     "rename_status": {"response": _json_response(_rename_status)},
@@ -310,6 +445,11 @@ STANDINS: dict[str, dict] = {
     "flaky": {"answer": _flaky},
     "veo_portrait": {"request": _veo_portrait_request, "response": _json_response(_veo_portrait)},
     "lax": {"request": _lax},
+    "two_operations": {"wrap": TwoOperations},
+    "static_examples": {"response": _static},
+    # K-UNKNOWN-MODEL-503 describes the first (known); the second is the gateway's state (incident)
+    "unknown_model_503": {"response": _unknown_model_as("unknown_model")},
+    "unknown_model_rate_limited": {"response": _unknown_model_as("provider_rate_limit")},
 }
 
 
@@ -321,6 +461,8 @@ def standin(name: str):
         _AIHUBMIX_MINIMAL.update(_minimal_requests())
     if "answer" in hooks:
         return Intercept(app, hooks.pop("answer"))
+    if "wrap" in hooks:
+        return hooks.pop("wrap")(app)
     return Rewrite(app, **hooks) if hooks else app
 
 

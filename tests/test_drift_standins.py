@@ -19,6 +19,7 @@ import shutil
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -228,6 +229,11 @@ def runs(request, tmp_path_factory, evidence_copy):
             base / "veo_portrait",
             [f"{CT}/test_model_rules.py", "-k", "test_valid_requests_are_accepted_and_echoed and Veo31"],
         ),
+        **{
+            name: (partial(run_suite, budget=WHOLE_SERVER_BUDGET), name, base / name, [CT])
+            for name in WHOLE_SERVER_DRIFTS
+        },
+        **{name: (run_suite, name, base / name, UNKNOWN_MODEL_SELECTION) for name in UNKNOWN_MODEL},
     }
     users = {
         "baseline": "test_baseline_new_then_resolved",
@@ -237,6 +243,8 @@ def runs(request, tmp_path_factory, evidence_copy):
         "balance": "test_balance_run_out_is_an_incident_not_drift",
         "time_limit": "test_run_time_limit",
         "veo_portrait": "test_known_difference_is_known_and_passes",
+        **{name: "test_a_broken_server_s_report_leads_with_its_causes" for name in WHOLE_SERVER_DRIFTS},
+        **{name: "test_a_known_difference_needs_production_s_wording" for name in UNKNOWN_MODEL},
     }
     pool = ThreadPoolExecutor(PARALLEL)
     futures = {key: pool.submit(*job) for key, job in jobs.items() if users[key] in wanted}
@@ -289,7 +297,7 @@ def test_balance_run_out_is_an_incident_not_drift(runs):
     assert run.summary["verdict"] == "incident"
     assert run.summary["counts"]["drift"] == 0 and run.summary["counts"]["incident"] >= 5
     assert run.summary["counts"]["conforms"] >= 5, "the free checks (no key, unknown ids) still ran"
-    incident = run.summary["incidents"][0]
+    incident = run.summary["groups"]["incident"][0]
     assert "balance" in incident["message"] and incident["exchange"]["status"] == 403
     assert incident["exchange"]["operation"] == "createVideo" and incident["exchange"]["authorization_sent"]
     assert "## Incidents" in run.report and "Your account balance is insufficient" in run.report
@@ -310,7 +318,7 @@ def test_known_difference_is_known_and_passes(runs):
     _show("veo_portrait", run)
     assert run.code == 0, f"exit {run.code}:\n{run.report}\n{run.output[-2000:]}"
     assert run.summary["verdict"] == "conforms" and run.summary["counts"]["drift"] == 0
-    known = [k for k in run.summary["known"] if k.get("difference") == "K-VEO-PORTRAIT"]
+    known = [k for k in run.summary["groups"]["known"] if k.get("difference") == "K-VEO-PORTRAIT"]
     assert known, f"K-VEO-PORTRAIT not reported as known:\n{run.report}"
     assert known[0]["exchange"]["response"]["width"] == 1280
     assert "K-VEO-PORTRAIT" in run.report
@@ -363,7 +371,7 @@ def test_lax_server_bills_no_more_than_planned(runs):
     assert billing["created"] <= budget
     assert run.jobs == billing["created"] + billing["unplanned"], (run.jobs, billing)
     # the second SORA-SECONDS request for sora-2 is not sent after the first was accepted
-    assert any("already accepted" in n["message"] for n in run.summary["not_checked"]), run.report
+    assert any("already accepted" in n["message"] for n in run.summary["groups"]["not checked"]), run.report
 
 
 def _baseline_runs(tmp_path: Path) -> tuple[Run, ...]:
@@ -400,3 +408,92 @@ def test_baseline_new_then_resolved(runs):
     assert again.summary["persisting"] == drifted.summary["new"] and again.summary["new"] == []
     assert resolved.code == 0
     assert resolved.summary["resolved"] == drifted.summary["new"] and resolved.summary["new"] == []
+
+
+# ------------------------------------------------------------------ whole-server drifts (issue 22)
+#: a server that breaks everything at once, run as a new user would: the whole suite, budget 20
+WHOLE_SERVER_BUDGET = 20
+#: stand-in -> the causes the first screen of drift.md must name (the true ones, in any order)
+WHOLE_SERVER_DRIFTS = {
+    "two_operations": [
+        'models answer 404 `{"error": {"message": "model \'{model}\' not found"}}` (createVideo)',
+        "operation `listVideos` is not served",
+        "operation `deleteVideo` is not served",
+        "operation `downloadVideoContent` is not served",
+        "operation `remixVideo` is not served",
+        "operation `apimartCreateGeneration` is not served",
+        "operation `apimartGetTask` is not served",
+    ],
+    "static_examples": ['every refusal is the same 400 `{"error": {"message": "seconds: \'N\' is invalid'],
+}
+
+
+def _excused_as_described(known: dict) -> bool:
+    """A known result's answer is the one its x-known-differences entry describes."""
+    from contract_tests.engine import evidence
+
+    entry = next(e for e in evidence.known_differences() if e["id"] == known["difference"])
+    exchange = known.get("exchange") or {}
+    return evidence.answer_matches(entry, exchange.get("status"), exchange.get("response"))
+
+
+@pytest.mark.parametrize("name", list(WHOLE_SERVER_DRIFTS))
+def test_a_broken_server_s_report_leads_with_its_causes(name, runs):
+    """Issue 22: a server that implements create and retrieve for one model only, and one that
+    answers only the spec's static examples. The report's first screen is the verdict and the true
+    causes; every drift is one of them (no false alarm); `not sent` is a count of its own; nothing is
+    known that its entry does not describe; the report stays a few hundred lines."""
+    run = runs[name].result()
+    _show(name, run)
+    summary, report = run.summary, run.report
+    assert run.code == 1 and summary["verdict"] == "drift", run.output[-2000:]
+    first_screen = report.split("## Causes")[0]
+    assert len(re.findall(r"^\d+\. \*\*", first_screen, re.M)) <= 10
+    for cause in WHOLE_SERVER_DRIFTS[name]:
+        assert cause in first_screen, f"{cause!r} is not on the first screen:\n{first_screen}"
+    causes = summary["causes"]
+    assert sum(c["count"] for c in causes) == summary["counts"]["drift"]
+    true = [c for c in causes if any(t.split("`")[1] in c["title"] for t in WHOLE_SERVER_DRIFTS[name])]
+    explained = sum(c["count"] for c in true)
+    assert explained >= 0.95 * summary["counts"]["drift"], [(c["title"], c["count"]) for c in causes]
+    wrong = 404 if name == "two_operations" else 400
+    answers = [r["status"] for r in summary["results"] if r["state"] == "drift"]
+    # (one drift's last exchange is the retrieve before its content answered 404: still the server's fault)
+    assert sum(1 for s in answers if s == wrong) >= len(answers) - 2, "a drift that is not the server's"
+    assert list(summary["counts"]) == ["conforms", "drift", "known", "incident", "not sent", "not checked"]
+    assert "not sent" in first_screen and "| not sent |" in report
+    for state in summary["counts"]:
+        assert sum(row[state] for row in summary["by_operation_and_model"]) == summary["counts"][state]
+    known = [k for k in summary["groups"]["known"] if k.get("difference")]
+    assert all(_excused_as_described(k) for k in known), known
+    # nothing looks checked that was not: a known result was sent (its exchanges), and what the
+    # budget left unsent is `not sent`
+    assert not [r for r in summary["results"] if r["state"] == "known" and not r["exchanges"]]
+    assert summary["counts"]["not sent"] > 0, "a budget of 20 leaves checks unsent, and says so"
+    assert len(report.splitlines()) < 400, len(report.splitlines())
+    print(
+        f"{name}: drift.md {len(report.splitlines())} lines, {len(causes)} causes, {len(summary['drifts'])} rule-level groups"
+    )
+
+
+UNKNOWN_MODEL_SELECTION = [
+    f"{CT}/test_model_rules.py",
+    "-k",
+    "test_documented_breaking_create_is_rejected and MODEL-KNOWN",
+]
+#: stand-in -> (exit code, state of the unknown-model results)
+UNKNOWN_MODEL = {"unknown_model_503": (0, "known"), "unknown_model_rate_limited": (3, "incident")}
+
+
+@pytest.mark.parametrize("name", list(UNKNOWN_MODEL))
+def test_a_known_difference_needs_production_s_wording(name, runs):
+    """K-UNKNOWN-MODEL-503 (status 503, message "Incorrect model ID", AHM-07): production's answer to
+    an unknown model is known; the same 503 with the provider's throttling words is an incident."""
+    code, state = UNKNOWN_MODEL[name]
+    run = runs[name].result()
+    _show(name, run)
+    assert run.code == code, f"exit {run.code}:\n{run.report}\n{run.output[-2000:]}"
+    states = {r["state"] for r in run.summary["results"] if r["rule"] == "MODEL-KNOWN"}
+    assert states == {state}, run.report
+    known = [k for k in run.summary["groups"]["known"] if k.get("difference")]
+    assert [k["difference"] for k in known] == (["K-UNKNOWN-MODEL-503"] if state == "known" else [])

@@ -15,9 +15,9 @@ from aihubmix_mock import MockServer
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = (ROOT / "docs" / "proxy.md").read_text(encoding="utf-8")
-SESSION = re.search(r"^```bash session\n(.*?)^```$", PAGE, re.S | re.M).group(1)
+SESSION = re.search(r"^```bash not-run\n(.*?)^```$", PAGE, re.S | re.M).group(1)
 PRINTS = re.search(r"^It prints:\n\n```text\n(.*?)^```$", PAGE, re.S | re.M).group(1)
-PYTHON = re.search(r"^```python\n(.*?)^```$", PAGE, re.S | re.M).group(1)
+PYTHON = re.search(r"^```python runnable\n(.*?)^```$", PAGE, re.S | re.M).group(1)
 
 
 def _free_port() -> int:

@@ -1,5 +1,6 @@
 """Anyone's `schemathesis run` applies the project's rules (schemathesis.toml) and ends clean
-against the mock, as the README says: run as printed there, on a loopback port, few examples."""
+against the mock, as docs/contract-suite.md says ("Schemathesis on its own"): run as printed there,
+on a loopback port, few examples."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def run(url: str, *extra: str) -> subprocess.CompletedProcess[str]:
 
 def test_schemathesis_run_ends_clean_against_the_mock():
     # documents mode: the spec's schemas are the documents' rules; by default the mock accepts a
-    # request that breaks only unconfirmed ones (README "Documents and production")
+    # request that breaks only unconfirmed ones (docs/documents-and-production.md)
     with MockServer(keys=["sk-test"], job_seconds=0, rules="documents") as mock:
         result = run(mock.url)
     assert "schemathesis.toml" in result.stdout, result.stdout[-2000:]  # the project's rules were read

@@ -5,7 +5,7 @@
 - evidence           : the spec's x-rules and x-known-differences, read for the triage
 - outcomes           : the five states a check can end in (raised by tests)
 - plan               : what a run may bill (--plan)
-- report             : drift.md / drift.json / JUnit
+- report, history    : drift.md / drift.json / JUnit; drift.html, the kept runs as a plot
 - free, docs_watch   : the zero-cost watch (catalogue, per-model schemas, docs pages)
 - free_options       : the free watch's pytest options and fixtures
 - exchanges, schemathesis_hooks, media_check: glue for Schemathesis, MP4/image probing

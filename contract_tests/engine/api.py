@@ -6,13 +6,15 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
 
-from .outcomes import incident, not_checked
+from .outcomes import incident, not_checked, not_sent
 from .target import Target
 
 OPERATIONS = [
@@ -167,13 +169,27 @@ def _short(value: Any) -> Any:
 @dataclass
 class Api:
     target: Target
-    key: str | None
+    #: never in a repr: pytest shows a failing test's arguments, and the key must not reach a log
+    key: str | None = field(repr=False)
     log: list[Exchange] = field(default_factory=list)
+    #: headers every request carries for now (see `sending`)
+    extra: dict[str, str] = field(default_factory=dict)
 
     def headers(self, extra: dict[str, str] | None = None, auth: bool = True) -> dict[str, str]:
         out = {"Authorization": f"Bearer {self.key}"} if auth and self.key else {}
+        out.update(self.extra)
         out.update(extra or {})
         return out
+
+    @contextmanager
+    def sending(self, headers: dict[str, str]) -> Iterator[Api]:
+        """Every request inside the block carries these headers too (e.g. the mock's X-Mock-Rules)."""
+        before = dict(self.extra)
+        self.extra.update(headers)
+        try:
+            yield self
+        finally:
+            self.extra = before
 
     #: what the test is checking now: the report's `check`, and the rule it is about
     check: str | None = None
@@ -192,7 +208,7 @@ class Api:
         record_body: Any = None,
         auth: bool = True,
         headers: dict[str, str] | None = None,
-        faults: bool = False,
+        faults: bool | frozenset[int] = False,
         **kwargs,
     ) -> httpx.Response:
         """One exchange, recorded. GET (and DELETE, idempotent by the spec) are retried on transport
@@ -200,10 +216,14 @@ class Api:
         connection was never made, since a POST that reached the server may have billed a job.
         An answer that is the gateway's state (balance, throttling, outage) or a transport error that
         outlasts the retries ends the test as an `incident`, with this exchange. `faults=True` for a
-        test that asks for such an answer on purpose."""
+        test that asks for such an answer on purpose (not retried, never an incident); `faults={429}`
+        for one that asks for those statuses only (a 503 from the network in between is still retried)."""
         target = self.target
         if target.out_of_time():
             not_checked("the run's time limit (--max-run-seconds) was reached")
+        if auth and not self.key and not (headers and "Authorization" in headers):
+            # a call that needs the run's key, on a run without one: nothing is asked of the target
+            not_sent(f"{method} {path} needs an API key: pass --api-key or set AIHUBMIX_API_KEY")
         idempotent = method.upper() in ("GET", "HEAD", "DELETE")
         sent = record_body if record_body is not None else kwargs.get("json")
         if model is None and isinstance(sent, dict) and isinstance(sent.get("model"), str):
@@ -229,7 +249,7 @@ class Api:
                 )
             if (
                 idempotent
-                and not faults
+                and not (faults is True or (faults and response.status_code in faults))
                 and response.status_code in (429, 503)
                 and attempt < target.max_attempts
                 and not target.out_of_time()

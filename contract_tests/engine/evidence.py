@@ -10,14 +10,19 @@ operation (operationId), model, and rule or check. An entry matches a failure wh
 - its `rule` (when it has one) is the rule the failure is about, or one of the rules of the
   parameters the failing request sent (e.g. `aspect_ratio` -> VEO-ASPECT: a Veo request without
   `aspect_ratio` rendered at the wrong size is still drift), and
-- its `status` (when it has one) is the status the failing exchange got, and
 - its `sent` (when it has one: parameter -> `{}` for "sent at all", `{type: number|string|…}`, or a
   list of values) is what the failing request sent, so an entry about one form of a rule's values
-  (K-SORA-SECONDS-NUMBER: `seconds` as a number) does not swallow every drift of that rule.
+  (K-SORA-SECONDS-NUMBER: `seconds` as a number) does not swallow every drift of that rule, and
+- the answer is the one the entry describes: its `status` (every entry names one, or a list) is the
+  status the failing exchange got, and its `message` (where the evidence quotes production's
+  wording) is found in that answer's body. A known difference excuses only what it describes: a 404
+  from a route that is not served, a 405, or any other answer is judged normally.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from functools import cache
 from typing import Any
 
@@ -129,6 +134,34 @@ def _sent_matches(condition: dict[str, Any], request: Any) -> bool:
     return True
 
 
+#: `response` not given: the caller did not say what the server answered (see match_known)
+_UNSAID: Any = object()
+
+
+def _statuses(entry: dict[str, Any]) -> list[int]:
+    status = entry.get("status")
+    return (
+        [int(s) for s in status]
+        if isinstance(status, list)
+        else ([int(status)] if status is not None else [])
+    )
+
+
+def answer_matches(entry: dict[str, Any], status: int | None, response: Any = _UNSAID) -> bool:
+    """Whether an answer is the one a known difference describes: its status, and the message
+    pattern (case-insensitive) in its body where the entry quotes production's wording. An entry
+    naming no status describes no answer and excuses none."""
+    if status is None or status not in _statuses(entry):
+        return False
+    pattern = entry.get("message")
+    if not pattern:
+        return True
+    if response is _UNSAID:  # the wording cannot be compared: the entry does not describe it
+        return False
+    text = response if isinstance(response, str) else json.dumps(response, default=str, ensure_ascii=False)
+    return re.search(pattern, text or "", re.IGNORECASE) is not None
+
+
 def match_known(
     operation: str | None,
     model: str | None,
@@ -138,9 +171,14 @@ def match_known(
     *,
     status: int | None = None,
     request: Any = None,
+    response: Any = _UNSAID,
 ) -> dict[str, Any] | None:
+    """The x-known-differences entry that describes this failure, or None (then it is judged
+    normally). `status` and `response` are what the failing exchange got: the entry must name that
+    status, and its `message` pattern must be in `response` (an entry with a pattern matches no
+    failure whose `response` the caller does not pass)."""
     for entry in known_differences():
-        if entry.get("status") is not None and entry["status"] != status:
+        if not answer_matches(entry, status, response):
             continue
         if entry.get("sent") and not _sent_matches(entry["sent"], request):
             continue

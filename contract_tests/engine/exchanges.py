@@ -14,7 +14,9 @@ CURRENT: dict[str, list | None] = {"exchanges": None}
 
 def _record(case, body, *, authorization_sent, status, response, error) -> None:
     """One Schemathesis call as the suite's exchange, attributed by the request itself."""
-    CURRENT["exchanges"].append(  # the hooks return early when it is None
+    exchanges = CURRENT["exchanges"]
+    assert exchanges is not None  # the hooks return early when it is None
+    exchanges.append(
         {
             "seq": next(SEQUENCE),
             "operation": case.operation.definition.raw.get("operationId")

@@ -8,6 +8,7 @@ HTTP. Nothing here sends a request that can create a job: only GETs of metadata 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -72,15 +73,35 @@ class Source:
         if self._own:
             self.client.close()
 
+    #: a GET is tried this often on a transport error or a 429/503 (after its Retry-After, at most 5 s)
+    ATTEMPTS = 4
+
+    def _get_retried(self, url: str) -> httpx.Response:
+        """A flaky network (a dropped read, a 503 from a proxy) is not an incident until it lasts."""
+        for attempt in range(1, self.ATTEMPTS + 1):
+            try:
+                response = self.client.get(
+                    url, headers={"Accept": "application/json, text/markdown, text/plain, */*"}
+                )
+            except httpx.TransportError:
+                if attempt == self.ATTEMPTS:
+                    raise
+                continue
+            if response.status_code not in (429, 503) or attempt == self.ATTEMPTS:
+                return response
+            try:
+                time.sleep(min(float(response.headers.get("retry-after", "1")), 5.0))
+            except ValueError:
+                time.sleep(1.0)
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def get(self, path: str, *, accept_404: bool = False) -> Fetched:
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         if self.down and urlsplit(url).netloc == urlsplit(self.base_url).netloc:
             incident(f"GET {url} not sent: {self.down}", exchange={"method": "GET", "url": url})
         self.sent.append(("GET", url))
         try:
-            response = self.client.get(
-                url, headers={"Accept": "application/json, text/markdown, text/plain, */*"}
-            )
+            response = self._get_retried(url)
         except httpx.HTTPError as exc:
             if urlsplit(url).netloc == urlsplit(self.base_url).netloc:
                 self.down = f"{self.label} was unreachable earlier in this run ({type(exc).__name__}: {exc})"
@@ -121,6 +142,9 @@ class Kept:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.changes: list[str] = []
+        #: documents kept this run, and how many of them a previous run had kept too
+        self.kept = 0
+        self.compared = 0
 
     def keep(self, kind: str, name: str, data: Any) -> Any:
         """Store this run's `data` and return the previous run's (None the first time)."""
@@ -133,6 +157,8 @@ class Kept:
                 previous = None
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n", "utf-8")
+        self.kept += 1
+        self.compared += previous is not None
         return previous
 
     def note(self, line: str) -> str:
@@ -144,9 +170,19 @@ class Kept:
             return None
         path = self.directory / "changes.md"
         lines = [f"# What changed since the previous free run ({label})", ""]
-        lines += [f"- {c}" for c in self.changes] or [
-            "- nothing: every fetched document equals the previous run's"
-        ]
+        if self.kept and not self.compared:
+            lines += [
+                f"- no previous run to compare with: none of the {self.kept} documents fetched was kept "
+                f"by an earlier run in {self.directory.name}/ (keep this folder for the next run)"
+            ]
+        else:
+            lines += [f"- {c}" for c in self.changes] or [
+                f"- nothing: every fetched document equals the previous run's ({self.compared} compared)"
+            ]
+            if self.kept > self.compared:
+                lines.append(
+                    f"- {self.kept - self.compared} document(s) had no previous copy to compare with"
+                )
         path.write_text("\n".join(lines) + "\n", "utf-8")
         return path
 

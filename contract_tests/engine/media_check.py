@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 
 def probe_mp4(data: bytes) -> tuple[int, int, float, int]:
@@ -10,8 +11,9 @@ def probe_mp4(data: bytes) -> tuple[int, int, float, int]:
     import av
 
     assert data[4:8] == b"ftyp", f"not an MP4 ({starts(data)})"
+    container: Any
     with av.open(io.BytesIO(data)) as container:
-        stream = container.streams.video[0]
+        stream: Any = container.streams.video[0]
         frames = sum(1 for _ in container.decode(stream))
         seconds = (
             container.duration / 1_000_000
@@ -25,10 +27,11 @@ def probe_audio(data: bytes) -> tuple[str, float, int] | None:
     """(codec, seconds, decoded samples) of the MP4's first audio stream, or None when it has none."""
     import av
 
+    container: Any
     with av.open(io.BytesIO(data)) as container:
         if not container.streams.audio:
             return None
-        stream = container.streams.audio[0]
+        stream: Any = container.streams.audio[0]
         samples = sum(frame.samples for frame in container.decode(stream))
         seconds = float(stream.duration * stream.time_base) if stream.duration else samples / stream.rate
         return stream.codec_context.name, seconds, samples
@@ -51,4 +54,4 @@ def image_format(data: bytes) -> str:
 
     with Image.open(io.BytesIO(data)) as image:
         image.load()
-        return image.format
+        return str(image.format)

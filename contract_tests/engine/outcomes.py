@@ -1,4 +1,5 @@
-"""The five states a contract check can end in, as the drift report shows them.
+"""The states a test can declare by raising, as the drift report shows them (classify.py decides
+the state of every result; it spells each state once).
 
 - `conforms`    : the check ran and the target matched the spec (the test passed).
 - `drift`       : the target differs from the spec and the difference is not recorded (the test failed).
@@ -8,8 +9,10 @@
 - `incident`    : the run could not check: its own key rejected, balance, 429/503, 5xx outages,
                   timeouts, transport errors. Reported with the exchange, never as drift. Call
                   `incident(...)`.
-- `not checked` : the budget did not allow it, or the target cannot do it (no control plane, no
-                  second key). Call `not_checked(...)`.
+- `not checked` : the target cannot do it (no control plane, no second key, the run's time limit).
+                  Call `not_checked(...)`.
+- `not sent`    : the suite chose not to send it: the budget is spent, or there is no API key.
+                  Call `not_sent(...)`.
 
 Tests raise these through the functions below; the report (report.py) reads the state from the
 exception, not from the test's name.
@@ -19,10 +22,10 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-import pytest
+from _pytest.outcomes import Skipped  # pytest.skip.Exception, by its name (mypy cannot follow the alias)
 
 
-class Known(pytest.skip.Exception):
+class Known(Skipped):
     """A recorded difference or an unconfirmed rule: shown as `known`, does not fail the run."""
 
     def __init__(
@@ -44,7 +47,7 @@ class Known(pytest.skip.Exception):
         self.evidence = evidence or []
 
 
-class Incident(pytest.skip.Exception):
+class Incident(Skipped):
     """The run could not check (outage, throttling, balance, own key rejected, transport error)."""
 
     def __init__(
@@ -62,7 +65,7 @@ class Incident(pytest.skip.Exception):
         self.model = model
 
 
-class NotChecked(pytest.skip.Exception):
+class NotChecked(Skipped):
     """Budget, or a target that cannot do this (no control plane, no second key)."""
 
     def __init__(self, reason: str, *, operation: str | None = None, model: str | None = None) -> None:
@@ -70,6 +73,19 @@ class NotChecked(pytest.skip.Exception):
         self.reason = reason
         self.operation = operation
         self.model = model
+
+
+class NotSent(Skipped):
+    """Nothing was sent: the budget is spent or the run has no API key."""
+
+    def __init__(
+        self, reason: str, *, operation: str | None = None, model: str | None = None, rule: str | None = None
+    ) -> None:
+        super().__init__(f"not sent: {reason}", allow_module_level=False)
+        self.reason = reason
+        self.operation = operation
+        self.model = model
+        self.rule = rule
 
 
 def known(
@@ -99,3 +115,10 @@ def incident(
 def not_checked(reason: str, *, operation: str | None = None, model: str | None = None) -> NoReturn:
     """`operation` and `model`: where the check would have been, when no call was made to show it."""
     raise NotChecked(reason, operation=operation, model=model)
+
+
+def not_sent(
+    reason: str, *, operation: str | None = None, model: str | None = None, rule: str | None = None
+) -> NoReturn:
+    """The budget is spent or there is no key: the request is not sent."""
+    raise NotSent(reason, operation=operation, model=model, rule=rule)

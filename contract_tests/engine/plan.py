@@ -19,77 +19,119 @@ from hypothesis import settings
 
 from . import evidence
 
-BREAKING = {
-    "test_documented_breaking_create_is_rejected",
-    "test_documented_breaking_apimart_request_is_rejected",
-    "test_documented_breaking_remix_is_rejected",
-    "test_generated_violation_is_rejected",
-}
+#: what a test may bill, declared on the test itself:
+#:     @pytest.mark.bills(jobs=1, surprises=0)       planned jobs; breaking requests that bill if accepted
+#:     @pytest.mark.bills(jobs=plan.examples)        a function of (the test's parameters, the context)
+#:     @pytest.mark.bills(breaking=True)             one breaking request, priced by its rule's evidence
+#:     @pytest.mark.bills(jobs=1, priority=1)        where a live run spends first (below)
+#: A test without the marker bills nothing. conftest checks, on every run, that no test created more
+#: jobs than it declared (`billable_jobs.over_declared` in drift.json).
+MARKER = "bills"
 
 
-def _examples(params: dict, ctx: dict) -> int:
-    return ctx["examples"]
+def examples(params: dict, ctx: dict) -> int:
+    """One job per generated example (the profile's max_examples)."""
+    return int(ctx["examples"])
 
 
-#: test function -> (planned jobs, free requests that bill only if the server wrongly accepts them);
-#: an int or a function of (params, context)
-BILLS: dict[str, tuple[Any, Any]] = {
-    # test_semantics
-    "test_no_key_is_401": (0, lambda p, c: 1 if p.get("method") == "POST" else 0),
-    "test_unknown_id_delete_and_remix_are_404": (0, 1),
-    "test_content_before_completion_is_not_200": (1, 0),
-    "test_another_key_cannot_see_a_job": (1, 1),
-    "test_remix_lineage": (2, 0),
-    "test_remix_of_an_unfinished_job_is_409": (1, 1),
-    "test_remix_of_a_non_sora_job": (1, 1),
-    "test_delete_then_404_everywhere": (1, 1),
-    "test_kling_delete_is_not_supported": (1, 0),
-    "test_list_paginates_like_openai": (5, 0),
-    "test_content_variants": (1, 0),
-    "test_content_byte_ranges": (1, 0),
-    # test_lifecycle
-    "test_job_lifecycle_and_content": (1, 0),
-    "test_lifecycle_properties_over_the_valid_space": (lambda p, c: c["lifecycle_examples"], 0),
-    # test_model_rules
-    "test_valid_requests_are_accepted_and_echoed": (_examples, 0),
-    "test_valid_apimart_requests_are_accepted": (_examples, 0),
-    "test_seed_examples_over_http": (
-        lambda p, c: (
-            1 if p["item"]["expect"] == "accept" or not evidence.is_confirmed(p["item"].get("rule")) else 0
-        ),
-        lambda p, c: (
-            0 if p["item"]["expect"] == "accept" or not evidence.is_confirmed(p["item"].get("rule")) else 1
-        ),
-    ),
-    # test_apimart
-    "test_submit_envelope": (1, 0),
-    "test_task_states_and_result": (1, 0),
-    "test_no_key_is_401_with_integer_code": (0, 1),
-    # test_multipart
-    "test_reference_file_part": (1, 0),
-    "test_reference_file_part_for_image_to_video": (1, 0),
-    "test_non_image_file_part_is_rejected": (0, 1),  # (a breaking request: see send_breaking)
-    "test_text_only_multipart": (1, 0),
-    "test_extra_body_fields_in_bracket_notation": (1, 0),
-    "test_multipart_rules_are_the_json_rules": (0, 1),
-    "test_remix_as_multipart": (2, 0),
-    # test_mock_only (they run only where a control plane answers)
-    "test_forced_failure_by_header": (1, 0),
-    "test_forced_failure": (1, 0),
-    "test_manual_policy_moves_only_when_told": (1, 0),
-    "test_polls_policy_and_poll_after_header": (1, 0),
-    "test_downloads_expire": (1, 0),
-    "test_journal_records_requests_without_keys": (1, 0),
-    "test_reset_forgets_everything": (1, 0),
-    # test_schemathesis: billable operations only with a budget (each call taken from it)
-    "test_aihubmix_operations_conform": (lambda p, c: c["examples"] if c["schemathesis_positive"] else 0, 0),
-    "test_apimart_operations_conform": (lambda p, c: c["examples"] if c["schemathesis_positive"] else 0, 0),
-    "test_aihubmix_stateful_links": (lambda p, c: c["stateful"], 0),
-}
+def lifecycle_examples(params: dict, ctx: dict) -> int:
+    return int(ctx["lifecycle_examples"])
 
 
-def _value(spec: Any, params: dict, ctx: dict) -> int:
-    return int(spec(params, ctx) if callable(spec) else spec)
+def schemathesis_positive(params: dict, ctx: dict) -> int | None:
+    """Schemathesis's phases (explicit examples, coverage, generation) make as many cases as the
+    schema gives: no fixed number. Each billable one is taken from the budget, so: the budget, on a
+    live run that allows it (>= 50); unbounded (None) on the mock."""
+    if not ctx["schemathesis_positive"]:
+        return 0
+    return None if ctx["budget"] is None else int(ctx["budget"])
+
+
+def stateful(params: dict, ctx: dict) -> int:
+    return int(ctx["stateful"])
+
+
+def posts_once(params: dict, ctx: dict) -> int:
+    """A keyless POST a wrong server might accept (and bill)."""
+    return 1 if params.get("method") == "POST" else 0
+
+
+def _seed_sent_as_valid(params: dict) -> bool:
+    item = params["item"]
+    return bool(item["expect"] == "accept" or not evidence.is_confirmed(item.get("rule")))
+
+
+def seed_jobs(params: dict, ctx: dict) -> int:
+    """A seed example expected to pass (or breaking only an unconfirmed rule) is sent with a job reserved."""
+    return 1 if _seed_sent_as_valid(params) else 0
+
+
+def seed_surprises(params: dict, ctx: dict) -> int:
+    return 0 if _seed_sent_as_valid(params) else 1
+
+
+#: Live runs spend the budget where it buys most: free checks first (they cost nothing), then the
+#: checks that cover most per job (priority 1: tenancy, echo; 2: one lifecycle with content per
+#: request variant), then per-model breadth and the rest (the default, 5). `--plan` shows the order.
+DEFAULT_PRIORITY = 5
+
+
+def rank(item, ctx: dict[str, Any]) -> tuple[int, int]:
+    """(0 for a free test else 1, the test's priority): the order of a live run, stable within a rank."""
+    jobs, surprises = declared(item, ctx)
+    if jobs == 0:
+        return (0, 0)
+    marker = item.get_closest_marker(MARKER)
+    if marker is None:
+        return (1, DEFAULT_PRIORITY)
+    params = dict(getattr(getattr(item, "callspec", None), "params", {}) or {})
+    return (1, _value(marker.kwargs.get("priority", DEFAULT_PRIORITY), params, ctx) or DEFAULT_PRIORITY)
+
+
+def openai_family_first(params: dict, ctx: dict) -> int:
+    """A lifecycle of the OpenAI (Sora) request family before the other vendors' (2, then 3)."""
+    return 2 if "Sora" in str(params.get("variant", "")) else 3
+
+
+def order(items: list, ctx: dict[str, Any]) -> None:
+    """Sort a live run's items in place by `rank` (Python's sort is stable: a module stays together
+    within a rank, so its module-scoped fixtures are made once)."""
+    items.sort(key=lambda item: rank(item, ctx))
+
+
+def context(config) -> dict[str, Any]:
+    """What the price functions read: the profile's examples and the budget."""
+    live = bool(config.getoption("base_url", None))
+    budget = config.getoption("max_billable_jobs", None)
+    if budget is None and live:
+        budget = 0
+    examples = settings().max_examples
+    return {
+        "budget": budget,
+        "examples": examples,
+        "lifecycle_examples": 12 if examples > 12 else 2,
+        "schemathesis_positive": budget is None or budget >= 50,
+        "stateful": 0 if (budget is not None and budget < 30) else (200 if examples > 12 else 25) * 6,
+    }
+
+
+def declared(item, ctx: dict[str, Any]) -> tuple[int | None, int]:
+    """(planned jobs, surprises) a test item declares; a breaking test: (1, 1) at most. Planned jobs
+    None: as many as the budget allows (each taken from it)."""
+    marker = item.get_closest_marker(MARKER)
+    if marker is None:
+        return 0, 0
+    params = dict(getattr(getattr(item, "callspec", None), "params", {}) or {})
+    if marker.kwargs.get("breaking"):
+        return 1, 1
+    jobs = _value(marker.kwargs.get("jobs", 0), params, ctx)
+    return jobs, _value(marker.kwargs.get("surprises", 0), params, ctx) or 0
+
+
+def _value(spec: Any, params: dict, ctx: dict) -> int | None:
+    """A declared price: an int, or a function of (params, ctx); None: bounded only by the budget."""
+    value = spec(params, ctx) if callable(spec) else spec
+    return None if value is None else int(value)
 
 
 def _breaking(params: dict) -> tuple[str | None, str | None, Any]:
@@ -101,24 +143,17 @@ def _breaking(params: dict) -> tuple[str | None, str | None, Any]:
 
 
 def describe(config, items) -> tuple[str, dict[str, Any]]:
-    live = bool(config.getoption("base_url", None))
-    budget = config.getoption("max_billable_jobs", None)
-    if budget is None and live:
-        budget = 0
-    examples = settings().max_examples
-    ctx = {
-        "examples": examples,
-        "lifecycle_examples": 12 if examples > 12 else 2,
-        "schemathesis_positive": budget is None or budget >= 50,
-        "stateful": 0 if (budget is not None and budget < 30) else (200 if examples > 12 else 25) * 6,
-    }
+    ctx = context(config)
+    budget = ctx["budget"]
     planned: list[tuple[str, int]] = []
+    unbounded: list[str] = []  # as many as the budget allows
     may_bill: list[tuple[str, str]] = []
     remix_source = False
     for item in items:
         name = getattr(item, "originalname", item.name)
         params = dict(getattr(getattr(item, "callspec", None), "params", {}) or {})
-        if name in BREAKING:
+        marker = item.get_closest_marker(MARKER)
+        if marker is not None and marker.kwargs.get("breaking"):
             rule, model, body = _breaking(params)
             remix_source |= name == "test_documented_breaking_remix_is_rejected"
             if evidence.is_confirmed(rule):
@@ -131,9 +166,10 @@ def describe(config, items) -> tuple[str, dict[str, Any]]:
             elif budget is None or budget > 0:
                 planned.append((item.nodeid, 1))  # unconfirmed: sent only with a job reserved
             continue
-        jobs, surprises = BILLS.get(name, (0, 0))
-        jobs, surprises = _value(jobs, params, ctx), _value(surprises, params, ctx)
-        if jobs:
+        jobs, surprises = declared(item, ctx)
+        if jobs is None:
+            unbounded.append(item.nodeid)
+        elif jobs:
             planned.append((item.nodeid, jobs))
         for n in range(surprises):
             may_bill.append(
@@ -141,7 +177,7 @@ def describe(config, items) -> tuple[str, dict[str, Any]]:
             )
     if remix_source:
         planned.append(("test_model_rules.py::completed_sora (fixture)", 1))
-    wanted = sum(n for _, n in planned)
+    wanted = sum(n for _, n in planned) + (budget or 0) * len(unbounded)
     capped = wanted if budget is None else min(budget, wanted)
     worst = capped + len(may_bill)
     lines = [
@@ -151,7 +187,15 @@ def describe(config, items) -> tuple[str, dict[str, Any]]:
         f"{'unlimited' if budget is None else budget} (--max-billable-jobs)",
         f"- planned jobs (valid requests, each taken from the budget): {wanted} wanted, at most {capped} created",
     ]
-    lines += [f"    {n:>3}  {nodeid}" for nodeid, n in planned]
+    running, marked = 0, False
+    for nodeid, n in planned:  # in the order the run sends them
+        if budget is not None and not marked and running + n > budget:
+            where = "here" if running >= budget else "within the next test"
+            lines.append(f"    --- the budget of {budget} is spent {where}: what follows is not sent ---")
+            marked = True
+        running += n
+        lines.append(f"    {n:>3}  {nodeid}")
+    lines += [f"    all  {nodeid} (each case from the budget; unbounded on the mock)" for nodeid in unbounded]
     lines += [
         f"- requests that must be rejected but bill one job each if the server wrongly accepts them: "
         f"{len(may_bill)}"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import pytest
 
 KEY_A = "sk-contract-alice"
 KEY_B = "sk-contract-bob"
@@ -40,11 +40,11 @@ class Budget:
         return self.left is None or self.left >= jobs
 
     def spend(self, what: str, operation: str | None = None, model: str | None = None) -> None:
-        from .outcomes import not_checked
+        from .outcomes import not_sent
 
         with self._lock:
             if self.left is not None and self.left <= 0:
-                not_checked(
+                not_sent(
                     f"needs a billable job ({what}); the budget is spent: raise --max-billable-jobs",
                     operation=operation,
                     model=model,
@@ -73,7 +73,7 @@ class Target:
     def __init__(
         self,
         base_url: str,
-        client: httpx.Client,
+        client: Any,  # httpx.Client, or Starlette's TestClient (one) for the in-process mock
         key: str | None,
         key_2: str | None,
         *,
@@ -95,6 +95,7 @@ class Target:
         self.label = label
         self.app = app
         self._control: bool | None = None
+        self._any_key: bool | None = None
         #: run-level time limit (monotonic seconds), None for none
         self.deadline: float | None = None
         #: retries of idempotent calls: attempts in all, and the longest Retry-After honoured
@@ -158,22 +159,69 @@ class Target:
     def has_control_plane(self) -> bool:
         if self._control is None:
             try:
-                response = self.client.get("/__mock/health")
+                response = self._control_call("GET", "/__mock/health")
                 self._control = response.status_code == 200 and response.json().get("status") == "ok"
             except (httpx.HTTPError, ValueError):
                 self._control = False
         return self._control
 
-    def control(self, method: str, path: str, **kwargs) -> httpx.Response:
+    @property
+    def accepts_any_key(self) -> bool:
+        """A mock started without --key accepts every well-formed key (its health says `keys: any`):
+        a check that a wrong key is refused cannot be made against it. Production lists its keys."""
+        if self._any_key is None:
+            self._any_key = False
+            if self.has_control_plane:
+                with contextlib.suppress(httpx.HTTPError, ValueError):
+                    self._any_key = self._control_call("GET", "/__mock/health").json().get("keys") == "any"
+        return self._any_key
+
+    def _control_call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A control-plane call through whatever network is in front of the mock. The mock's control
+        plane never answers 429/503 itself, so such an answer (or a connection never made) came from
+        the network and the call did not reach it: retried, a POST too. A GET is retried on any
+        transport error."""
+        for attempt in range(1, self.max_attempts + 1):
+            last = attempt == self.max_attempts
+            try:
+                response = self.client.request(method, path, **kwargs)
+            except httpx.TransportError as exc:
+                never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+                if last or not (method == "GET" or never_sent):
+                    raise
+                continue
+            if response.status_code in (429, 503) and not last:
+                continue
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    def control(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         if not self.has_control_plane:
-            pytest.skip("mock-only: the target has no control plane (/__mock)")
-        response = self.client.request(method, f"/__mock{path}", **kwargs)
+            from .outcomes import not_checked
+
+            not_checked("mock-only: the target has no control plane (/__mock), e.g. production")
+        try:
+            response = self._control_call(method, f"/__mock{path}", **kwargs)
+        except httpx.TransportError as exc:
+            from .outcomes import incident
+
+            incident(
+                f"transport error on the control plane {method} /__mock{path}: {type(exc).__name__}: {exc}"
+            )
+        if response.status_code in (429, 503):
+            from .outcomes import incident
+
+            incident(
+                f"the control plane {method} /__mock{path} answered {response.status_code} after retries"
+            )
         assert response.status_code < 400, response.text
         return response
 
     def require_key(self) -> str:
         if not self.key:
-            pytest.skip("needs an API key: pass --api-key or set AIHUBMIX_API_KEY")
+            from .outcomes import not_sent
+
+            not_sent("needs an API key: pass --api-key or set AIHUBMIX_API_KEY")
         return self.key
 
     def out_of_time(self) -> bool:
@@ -186,7 +234,7 @@ class Target:
         if seconds == 0:
             return
         if self.has_control_plane:
-            self.client.post("/__mock/clock/advance", json={"seconds": seconds})
+            self.control("POST", "/clock/advance", json={"seconds": seconds})
         else:
             time.sleep(seconds)
 

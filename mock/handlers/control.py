@@ -58,6 +58,7 @@ async def health(request: Request, mock: MockState) -> Response:
             "jobs": len(mock.store),
             "clock": mock.clock.now(),
             "media_renders": mock.media.renders,
+            "keys": "listed" if mock.config.keys else "any",
         }
     )
 
