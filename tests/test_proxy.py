@@ -758,3 +758,15 @@ def test_killed_mid_download_the_proxy_loses_only_that_download(tmp_path):
                     pass
     lines = list(read(tmp_path))
     assert [line["request"]["method"] for line in lines] == ["DELETE"] * 5
+
+
+def test_a_known_difference_is_known_only_for_the_answer_it_describes():
+    """`unknown_model_503` answers an unknown model as production does (503 "Incorrect model ID",
+    K-UNKNOWN-MODEL-503): known, not an incident, since the entry names that status and wording."""
+    with MockServer(app=standin("unknown_model_503")) as up, ProxyThread(up.url) as proxy:
+        client = httpx.Client(base_url=proxy.url, headers={"Authorization": f"Bearer {KEY_A}"})
+        answer = client.post("/v1/videos", json={"model": "sora-3-ultra", "prompt": "p"})
+        assert answer.status_code == 503 and "Incorrect model ID" in answer.text
+        summary = proxy.summary(1)
+    assert summary["counts"]["known"] == 1 and summary["counts"]["incident"] == 0, summary["counts"]
+    assert summary["groups"]["known"][0].get("difference") == "K-UNKNOWN-MODEL-503"

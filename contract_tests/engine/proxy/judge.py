@@ -344,8 +344,9 @@ def judge(seen: Seen) -> Verdict:
     request_rules = evidence.rules_of_request(model, body)
 
     def known(rule: str | None, check: str) -> str | None:
+        # the answer goes with it: a known difference excuses only the answer it describes
         entry = evidence.match_known(
-            operation, model, rule, check, request_rules, status=status, request=body
+            operation, model, rule, check, request_rules, status=status, request=body, response=answer or text
         )
         return entry.get("id") if entry else None
 
