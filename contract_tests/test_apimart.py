@@ -52,6 +52,8 @@ def test_task_states_and_result(api, keyed, target):
     assert [t["progress"] for t in seen] == sorted(t["progress"] for t in seen)
     final = seen[-1]
     assert final["status"] == "completed", final
+    api.checking("lifecycle")
+    api.apimart_task(task_id)  # read once more: a finished task stays finished (the client checks it)
     urls = final["result"]["videos"][0]["url"]
     assert isinstance(urls, list) and urls, "result.videos[].url is an array (api-facts)"
     url = urls[0]

@@ -88,6 +88,12 @@ def check_job(api, variant: str, body: dict) -> None:
         f"content of a completed job: {response.status_code} {response.text[:200]}"
     )
     assert response.headers["content-type"].startswith("video/mp4")
+    api.checking("lifecycle")  # a finished job keeps its content: its first KiB again (cheap on any target)
+    again = api.send("GET", f"/v1/videos/{created['id']}/content", headers={"Range": "bytes=0-1023"})
+    assert again.status_code in (200, 206) and again.content[:1024] == response.content[:1024], (
+        f"the content of {created['id']} changed on a second read ({again.status_code})"
+    )
+    api.checking("content")
     got = probe_mp4(response.content)
     api.checking("dimensions")
     assert got[:2] == (width, height), f"MP4 is {got[0]}x{got[1]}, the job says {width}x{height}"

@@ -181,11 +181,12 @@ def test_generated_violation_is_rejected(api, keyed, target, spec, violation):
 
 # ----------------------------------------------------------------- valid space accepted
 def check_echo(variant: str, body: dict, job: dict, api=None) -> None:
-    """The response echoes the request in the family's shape (002:103-131)."""
+    """The response echoes the request in the family's shape (002:103-131). The model, size and
+    seconds (Sora) or frame and duration (the gateway, through x-render) and a fresh id are checked on
+    every accepted create by the suite's client (engine/conform.echo_problems); here the rest."""
     if api is not None:
         api.checking("echo")
     assert job["object"] == "video"
-    assert job["model"] == body["model"]
     assert isinstance(job["id"], str) and job["id"]
     prompt: object = body
     for part in generate.schemas("aihubmix")[variant]["x-render"].get(
@@ -193,23 +194,15 @@ def check_echo(variant: str, body: dict, job: dict, api=None) -> None:
     ):  # DashScope: input.prompt
         prompt = prompt.get(part) if isinstance(prompt, dict) else None
     assert job.get("prompt") in (prompt, None), "the prompt is not echoed"
-    width, height, seconds = generate.expected_render("aihubmix", variant, body)
     if body["model"] in SORA_MODELS:
         assert job["status"] in ("queued", "in_progress")
-        assert job["size"] == body.get("size", generate.default_of("aihubmix", variant, "size"))
-        assert job["seconds"] == body.get("seconds", generate.default_of("aihubmix", variant, "seconds"))
     else:
         assert job["status"] in ("in_progress", "completed"), (
             f"{job['status']!r}: queued is Sora-only (002:136)"
         )
-        if api is not None:
-            api.checking("dimensions")
-        assert (job["width"], job["height"], job["duration"]) == (width, height, seconds), (
-            f"rendered {job['width']}x{job['height']} {job['duration']}s, the spec says {width}x{height} {seconds}s"
-        )
 
 
-@pytest.mark.bills(jobs=plan.examples)
+@pytest.mark.bills(jobs=plan.valid_space)
 @pytest.mark.parametrize("variant", CREATE_VARIANTS)
 def test_valid_requests_are_accepted_and_echoed(api, keyed, target, variant):
     def accepted(body):
@@ -222,11 +215,12 @@ def test_valid_requests_are_accepted_and_echoed(api, keyed, target, variant):
         target,
         generate.valid("aihubmix", variant),
         accepted,
-        first=generate.explicit_examples("aihubmix", variant),
+        first=generate.explicit_examples("aihubmix", variant)
+        + generate.coverage("aihubmix", "CreateVideoRequest", variant),
     )
 
 
-@pytest.mark.bills(jobs=plan.examples)
+@pytest.mark.bills(jobs=plan.valid_apimart_space)
 @pytest.mark.parametrize("variant", APIMART_VARIANTS)
 def test_valid_apimart_requests_are_accepted(api, keyed, target, variant):
     def accepted(body):
@@ -236,16 +230,22 @@ def test_valid_apimart_requests_are_accepted(api, keyed, target, variant):
         data = response.json()
         assert data["code"] == 200 and data["data"][0]["status"] == "submitted" and data["data"][0]["task_id"]
 
-    run_examples(target, generate.valid("apimart", variant), accepted)
+    run_examples(
+        target,
+        generate.valid("apimart", variant),
+        accepted,
+        first=generate.coverage("apimart", "GenerationRequest", variant),
+    )
 
 
 def run_examples(target, strategy, check, count: int | None = None, first: list | None = None) -> None:
     """`check` over requests from `strategy`. On a live target (every call may bill): a fixed,
     deterministic plan of `count` examples (the profile's by default; `first`, the spec's own
-    examples, lead it), without shrinking, replay or extra examples, so the jobs created are exactly
-    the jobs planned. In-process: under `@given`, after the `first` ones."""
-    count = count or settings().max_examples
-    if target.live:
+    examples and then each listed value for each model, lead it; never fewer than those), without
+    shrinking, replay or extra examples, so the jobs created are exactly the jobs planned.
+    In-process: every one of `first`, then under `@given`."""
+    count = max(count or settings().max_examples, len(first or []))
+    if target.live:  # (each job is taken from the budget: past it, the rest is not checked)
         for body in generate.plan(strategy, count, first):
             check(body)
         return

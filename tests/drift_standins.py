@@ -309,6 +309,144 @@ def _minimal_requests() -> dict[str, dict]:
 _AIHUBMIX_MINIMAL: dict[str, dict] = {}
 
 
+# ------------------------------------------------------------------ the blind spots' classes
+def _is_video(data) -> bool:
+    return isinstance(data, dict) and data.get("object") == "video"
+
+
+def _millis(method, path, status, data):
+    """Timestamps in milliseconds instead of unix seconds (a gateway release changing its clock)."""
+    videos = data.get("data") if isinstance(data, dict) and data.get("object") == "list" else [data]
+    for video in videos or []:
+        if _is_video(video):
+            for key in ("created_at", "created", "completed_at", "expires_at"):
+                if isinstance(video.get(key), int):
+                    video[key] *= 1000
+    return data
+
+
+def _short_lifetime(method, path, status, data):
+    """Downloads expire one hour after completion, whatever the model's x-content-ttl-seconds says."""
+    if (
+        _is_video(data)
+        and isinstance(data.get("completed_at"), int)
+        and isinstance(data.get("expires_at"), int)
+    ):
+        data["expires_at"] = data["completed_at"] + 3600
+    return data
+
+
+def _apimart_task_shape(method, path, status, data):
+    """APIMart's task answers `progress` as a percent string ("40%") instead of an integer."""
+    if path.startswith("/v1/tasks/") and isinstance(data, dict) and isinstance(data.get("data"), dict):
+        task = data["data"]
+        if isinstance(task.get("progress"), int):
+            task["progress"] = f"{task['progress']}%"
+    return data
+
+
+class OverLimit:
+    """ASGI middleware: the list ignores `limit` and serves one job more than asked."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.state = app.state
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == "/v1/videos":
+            from urllib.parse import parse_qsl, urlencode
+
+            query = dict(parse_qsl(scope["query_string"].decode()))
+            if query.get("limit", "").isdigit():
+                query["limit"] = str(int(query["limit"]) + 1)
+                scope = {**scope, "query_string": urlencode(query).encode()}
+        return await self.app(scope, receive, send)
+
+
+#: the one model a stand-in refuses a listed value for, and the value (sora-2-pro lists 1024x1792: D2)
+REFUSED_FOR = ("sora-2-pro", "1024x1792")
+_REFUSE = {"now": False}
+
+
+def _refuse_one_model_value(method, path, headers, body):
+    """sora-2-pro refuses a size it lists (sora-2 takes it): one model's value, not the value."""
+    if (method, path) == ("POST", "/v1/videos"):
+        model, value = (s.encode() for s in REFUSED_FOR)
+        _REFUSE["now"] = (
+            b'"' + model + b'"' in body or b"\r\n\r\n" + model + b"\r\n" in body
+        ) and value in body
+    return headers, body
+
+
+def _refuse_one_model_value_answer(method, path, status, headers, body):
+    if (method, path) == ("POST", "/v1/videos") and _REFUSE["now"]:
+        _REFUSE["now"] = False
+        error = {
+            "error": {
+                "message": f"size: {REFUSED_FOR[1]} is not supported by {REFUSED_FOR[0]}",
+                "type": "invalid_request_error",
+            }
+        }
+        headers["content-type"] = "application/json"
+        return 400, json.dumps(error).encode()
+    return status, body
+
+
+_FINISHED: dict[str, int] = {}
+
+
+def _unfinish(method, path, status, data):
+    """A completed job, read again, is back to in_progress (an upstream retry the gateway exposes)."""
+    if method == "GET" and _is_video(data) and data.get("status") == "completed" and path.count("/") == 3:
+        seen = _FINISHED.get(data["id"], 0)
+        _FINISHED[data["id"]] = seen + 1
+        if seen:
+            data["status"], data["progress"], data["completed_at"] = "in_progress", 90, None
+    return data
+
+
+def _failed_without_error(method, path, status, data):
+    """Every finished job is reported failed, without its error object."""
+    if method == "GET" and _is_video(data) and data.get("status") in ("completed", "failed"):
+        data["status"] = "failed"
+        data.pop("error", None)
+    return data
+
+
+def _no_request_id(method, path, status, headers, body):
+    """Answers lose their `x-request-id` header."""
+    headers.pop("x-request-id", None)
+    return status, body
+
+
+_SHARED: dict[str, dict] = {}
+
+
+def _one_shared_job(method, path, status, data):
+    """Every create is answered with the first job created (its model, its id), whatever was asked."""
+    if (method, path) == ("POST", "/v1/videos") and status == 200 and _is_video(data):
+        first = _SHARED.setdefault("job", dict(data))
+        return dict(first)
+    return data
+
+
+_GONE: dict[str, dict] = {"jobs": {}, "deleted": {}}
+
+
+def _deleted_still_listed(method, path, status, data):
+    """A deleted job stays on its owner's list (first, as the newest), the page keeping its size."""
+    if _is_video(data):
+        _GONE["jobs"][data["id"]] = dict(data)
+    elif method == "DELETE" and status == 200 and isinstance(data, dict) and data.get("deleted"):
+        if data.get("id") in _GONE["jobs"]:
+            _GONE["deleted"][data["id"]] = _GONE["jobs"][data["id"]]
+    elif (method, path) == ("GET", "/v1/videos") and isinstance(data, dict) and _GONE["deleted"]:
+        size = max(len(data["data"]), 1)
+        data["data"] = (list(_GONE["deleted"].values()) + data["data"])[:size]
+        data["first_id"], data["last_id"] = data["data"][0]["id"], data["data"][-1]["id"]
+    return data
+
+
 # ------------------------------------------------------------------ whole-server drifts (issue 22)
 #: the one model and the two operations the `two_operations` stand-in serves
 TWO_OPERATIONS_MODEL = "sora-2"
@@ -450,6 +588,16 @@ STANDINS: dict[str, dict] = {
     # K-UNKNOWN-MODEL-503 describes the first (known); the second is the gateway's state (incident)
     "unknown_model_503": {"response": _unknown_model_as("unknown_model")},
     "unknown_model_rate_limited": {"response": _unknown_model_as("provider_rate_limit")},
+    "millis": {"response": _json_response(_millis)},
+    "lifetime": {"response": _json_response(_short_lifetime)},
+    "apimart_task_shape": {"response": _json_response(_apimart_task_shape)},
+    "over_limit": {"wrap": OverLimit},
+    "refuse_model_value": {"request": _refuse_one_model_value, "response": _refuse_one_model_value_answer},
+    "unfinish": {"response": _json_response(_unfinish)},
+    "failed_without_error": {"response": _json_response(_failed_without_error)},
+    "no_request_id": {"response": _no_request_id},
+    "shared_job": {"response": _json_response(_one_shared_job)},
+    "deleted_listed": {"response": _json_response(_deleted_still_listed)},
 }
 
 

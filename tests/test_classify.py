@@ -61,6 +61,12 @@ CASES = [
     ("failed on a 503", Outcome("failed", exchange=ex(503)), "incident", None),
     ("failed on a 429", Outcome("failed", exchange=ex(429)), "incident", None),
     (
+        "failed on a 503 the test asked for (an injected fault)",
+        Outcome("failed", exchange={**ex(503), "asked_for": True}),
+        "drift",
+        None,
+    ),
+    (
         "failed with a rule, on an answer no entry describes",
         Outcome("failed", rule="R-1", exchange=ex(400)),
         "drift",

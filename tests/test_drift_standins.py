@@ -73,6 +73,43 @@ CASES = {
         "the spec says",
     ),
 }
+LIFECYCLE_SORA = [f"{CT}/test_lifecycle.py", "-k", "test_job_lifecycle_and_content and Sora"]
+SORA_VALID = [
+    f"{CT}/test_model_rules.py",
+    "-k",
+    "test_valid_requests_are_accepted_and_echoed and SoraCreateRequest",
+]
+# The blind spots' classes: each caught by the checks the suite's client makes on every answer
+# (contract_tests/engine/conform.py), whichever test sees it.
+CASES.update(
+    {
+        "millis": (LIFECYCLE_SORA, "the spec's unit is seconds, x-unit; this looks like milliseconds"),
+        "lifetime": (
+            LIFECYCLE_SORA,
+            "expires 3600 s after completion; the spec says 86400 s (x-content-ttl-seconds",
+        ),
+        "apimart_task_shape": (
+            [f"{CT}/test_apimart.py", "-k", "test_task_states_and_result"],
+            "is not of type 'integer' at data/progress",
+        ),
+        "over_limit": ([f"{CT}/test_lists.py"], "a page asked with limit=1 holds 2 jobs"),
+        "deleted_listed": (
+            [f"{CT}/test_lists.py", "-k", "test_deleted_job_is_gone_from_every_page"],
+            "deleted job(s) still listed",
+        ),
+        "refuse_model_value": (SORA_VALID, "size: 1024x1792 is not supported by sora-2-pro"),
+        "unfinish": (
+            LIFECYCLE_SORA,
+            "was completed and, read again, changed (status 'completed' -> 'in_progress'",
+        ),
+        "failed_without_error": (LIFECYCLE_SORA, "'error' is a required property"),
+        "no_request_id": (
+            [f"{CT}/test_semantics.py", "-k", "test_unknown_id_is_404"],
+            "without the `x-request-id` header the spec requires on every answer (rule REQUEST-ID)",
+        ),
+        "shared_job": (SORA_VALID, "two jobs never share an id"),
+    }
+)
 #: rules the stand-ins' contract copy marks `confirmed` (production evidence shows they are enforced)
 CONFIRMED = ["SORA-SECONDS", "VEO-SIZE"]
 
@@ -497,3 +534,30 @@ def test_a_known_difference_needs_production_s_wording(name, runs):
     assert states == {state}, run.report
     known = [k for k in run.summary["groups"]["known"] if k.get("difference")]
     assert [k["difference"] for k in known] == (["K-UNKNOWN-MODEL-503"] if state == "known" else [])
+
+
+def test_free_checks_catch_drift_with_no_budget(tmp_path):
+    """The checks that cost nothing run against every target: with a budget of 0 (as a run against
+    production without one), a server that drops its request id is drift, and no job is created."""
+    run = run_suite("no_request_id", tmp_path, [f"{CT}/test_semantics.py", f"{CT}/test_lists.py"], budget=0)
+    _show("no_request_id, budget 0", run)
+    assert run.code == 1 and run.jobs == 0, (
+        f"exit {run.code}, {run.jobs} jobs:\n{run.report}\n{run.output[-2000:]}"
+    )
+    assert "rule REQUEST-ID" in run.report
+    assert run.summary["counts"]["drift"] >= 3, "each free check that met an answer reports it"
+
+
+def test_another_models_job_under_one_id_is_caught_twice(tmp_path):
+    """A server that answers every create with the first job (another model's, its id): the echo of
+    the model and the identity of the job are each reported."""
+    selection = [
+        f"{CT}/test_model_rules.py",
+        "-k",
+        "test_valid_requests_are_accepted_and_echoed and (SoraCreateRequest or Wan26T2VRequest)",
+    ]
+    run = run_suite("shared_job", tmp_path, selection)
+    _show("shared_job", run)
+    assert run.code == 1, run.report + run.output[-2000:]
+    assert "two jobs never share an id" in run.report
+    assert "asked for wan2.6-t2v, the job says model 'sora-2'" in run.report, run.report[:4000]

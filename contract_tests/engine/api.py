@@ -3,19 +3,24 @@ drift report what it sent and what came back."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import itertools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
 from .outcomes import incident, not_checked, not_sent
 from .target import Target
+
+if TYPE_CHECKING:
+    from .conform import Problem
 
 OPERATIONS = [
     ("POST", r"^/v1/videos$", "createVideo"),
@@ -88,6 +93,8 @@ class Exchange:
     #: a transport error instead of an answer
     error: str | None = None
     attempts: int = 1
+    #: the test asked for this answer (a fault it injected): its status is no incident
+    asked: bool = False
     seq: int = field(default_factory=lambda: next(SEQUENCE))
 
     def as_dict(self) -> dict[str, Any]:
@@ -103,6 +110,7 @@ class Exchange:
             "response": self.response,
             "error": self.error,
             "attempts": self.attempts,
+            **({"asked_for": True} if self.asked else {}),
         }
 
 
@@ -267,6 +275,7 @@ class Api:
             sent_auth,
             None,
             attempt,
+            asked=bool(faults) and (faults is True or response.status_code in faults),
         )
         self.log.append(exchange)
         if not faults:
@@ -275,7 +284,30 @@ class Api:
                 reason = "the run's own key was rejected (401)"
             if reason:
                 incident(f"{reason} on {method} {path}", exchange=exchange.as_dict())
+        self._conforms(exchange, response)
         return response
+
+    def _conforms(self, exchange: Exchange, response: httpx.Response) -> None:
+        """Every answer against the spec's declaration for its operation and status (engine/conform)."""
+        from . import conform
+
+        ctype = response.headers.get("content-type", "")
+        body, is_json = None, False
+        if "json" in ctype:
+            with contextlib.suppress(ValueError):
+                body, is_json = response.json(), True
+        operation = operation_of(exchange.method, exchange.path)
+        self.fail_on(
+            conform.exchange_problems(
+                operation, response.status_code, response.headers, ctype, body, is_json, exchange.model
+            )
+        )
+
+    def fail_on(self, problems: Sequence[Problem]) -> None:
+        """Fail the test with the spec's findings (conform.Problem), named by the first one's check."""
+        if problems:
+            self.checking(problems[0].check, problems[0].rule)
+            raise AssertionError("; ".join(p.message for p in problems))
 
     # -- operations --------------------------------------------------------------------------
     def create(
@@ -308,7 +340,15 @@ class Api:
         else:
             response = self.send("POST", "/v1/videos", json=body, model=model, headers=headers, auth=auth)
         self._account(billable, response, model)
+        self._echoes("aihubmix", body, response)
         return response
+
+    def _echoes(self, spec: str, body: Any, response: httpx.Response) -> None:
+        """An accepted create echoes what was asked, under an id no earlier job had (engine/conform)."""
+        from . import conform
+
+        if response.status_code == 200:
+            self.fail_on(conform.echo_problems(spec, body, response.json(), self.target.job_ids))
 
     def _account(self, billable: bool, response: httpx.Response, model: str | None) -> None:
         if billable and response.status_code >= 400:
@@ -321,39 +361,60 @@ class Api:
         assert response.status_code == 200, (
             f"create {body.get('model')} answered {response.status_code}: {response.text[:300]}"
         )
-        return self.shaped(response.json())
-
-    def shaped(self, job: Any) -> Any:
-        """The job, checked against its model's response shape in the spec."""
-        from .generate import video_shape_error
-
-        if isinstance(job, dict) and job.get("object") == "video":
-            check, rule = self.check, self.rule
-            self.checking("schema")
-            error = video_shape_error(job)
-            assert error is None, error
-            self.checking(check or "", rule)
-        return job
+        return response.json()  # (its shape was checked where it was received: send)
 
     def get(self, video_id: str, **kwargs) -> httpx.Response:
         return self.send("GET", f"/v1/videos/{video_id}", **kwargs)
 
     def content(self, video_id: str, variant: str | None = None, **kwargs) -> httpx.Response:
         params = {"variant": variant} if variant else None
-        return self.send("GET", f"/v1/videos/{video_id}/content", params=params, **kwargs)
+        response = self.send("GET", f"/v1/videos/{video_id}/content", params=params, **kwargs)
+        if response.status_code == 200:  # a finished job's content stays the same
+            digest = hashlib.sha256(response.content).hexdigest()
+            first = self.target.contents.setdefault((video_id, variant or "video"), digest)
+            if first != digest:
+                self.checking("content")
+                raise AssertionError(
+                    f"the {variant or 'video'} content of {video_id} changed between two downloads "
+                    "(a finished job stays the same)"
+                )
+        return response
 
     def delete(self, video_id: str, **kwargs) -> httpx.Response:
-        return self.send("DELETE", f"/v1/videos/{video_id}", **kwargs)
+        from . import conform
+
+        response = self.send("DELETE", f"/v1/videos/{video_id}", **kwargs)
+        problem = conform.operation_problem(
+            "deleteVideo", self.target.job_ids.get(video_id), response.status_code
+        )
+        self.fail_on([problem] if problem else [])
+        if response.status_code == 200:
+            self.target.deleted.setdefault(self.key, set()).add(video_id)
+        return response
 
     def remix(self, video_id: str, prompt: str, billable: bool = True, **kwargs) -> httpx.Response:
         if billable:
             self.target.budget.spend("remix", "remixVideo")
+        from . import conform
+
         response = self.send("POST", f"/v1/videos/{video_id}/remix", json={"prompt": prompt}, **kwargs)
         self._account(billable, response, None)
+        problem = conform.operation_problem(
+            "remixVideo", self.target.job_ids.get(video_id), response.status_code
+        )
+        self.fail_on([problem] if problem else [])
+        self._echoes("remix", None, response)
         return response
 
     def list(self, **params) -> httpx.Response:
-        return self.send("GET", "/v1/videos", params=params)
+        """One page of this key's list, checked for the list's contract (engine/conform)."""
+        from . import conform
+
+        response = self.send("GET", "/v1/videos", params=params)
+        if response.status_code == 200:
+            deleted = self.target.deleted.get(self.key, set())
+            self.fail_on(conform.list_problems(params, response.json(), deleted))
+        return response
 
     def wait(self, video_id: str, *, history: list | None = None) -> dict[str, Any]:
         """Poll until completed or failed; a job that never ends fails the test, it does not hang."""
@@ -370,9 +431,8 @@ class Api:
                 f"unknown status {job.get('status')!r} for {video_id} (the spec allows {known_statuses()}); "
                 "openai-python's poll helper stops on it"
             )
-            self.shaped(job)
             if job.get("status") in TERMINAL:
-                return job
+                return self._stays_finished(job)
             if self.target.out_of_time():
                 not_checked(
                     f"the run's time limit (--max-run-seconds) was reached while {video_id} was "
@@ -385,6 +445,21 @@ class Api:
                 )
             waited += self.target.pause()
 
+    def _stays_finished(self, job: dict[str, Any]) -> dict[str, Any]:
+        """A finished job read once more: the same status and members (engine/conform)."""
+        from . import conform
+
+        check, rule = self.check, self.rule
+        self.checking("lifecycle")
+        again = self.get(job["id"])
+        assert again.status_code == 200, (
+            f"{job['id']} was {job['status']}; read again it answered {again.status_code}: {again.text[:300]}"
+        )
+        problem = conform.stays_finished(job, again.json())
+        self.fail_on([problem] if problem else [])
+        self.checking(check or "", rule)
+        return job
+
     # -- APIMart ---------------------------------------------------------------------------------
     def apimart_create(self, body: dict[str, Any], billable: bool = True, **kwargs) -> httpx.Response:
         if billable:
@@ -393,7 +468,20 @@ class Api:
             )
         response = self.send("POST", "/v1/videos/generations", json=body, model=body.get("model"), **kwargs)
         self._account(billable, response, body.get("model"))
+        self._echoes("apimart", body, response)
         return response
 
     def apimart_task(self, task_id: str, **kwargs) -> httpx.Response:
-        return self.send("GET", f"/v1/tasks/{task_id}", **kwargs)
+        """A task; once it was seen finished, every later read must say the same (engine/conform)."""
+        from . import conform
+
+        response = self.send("GET", f"/v1/tasks/{task_id}", **kwargs)
+        task = response.json().get("data") if response.status_code == 200 else None
+        if isinstance(task, dict):
+            first = self.target.finished_tasks.get(task_id)
+            if first is not None:
+                problem = conform.stays_finished(first, task, conform.TASK_STABLE)
+                self.fail_on([problem] if problem else [])
+            elif task.get("status") in conform.TASK_TERMINAL:
+                self.target.finished_tasks[task_id] = task
+        return response

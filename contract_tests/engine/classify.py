@@ -136,7 +136,9 @@ def classify(
     if outcome.transport_error:
         lost = f"transport error: {outcome.transport_error}"
         return Verdict("incident", f"{lost}; the check could not be made. {outcome.message or ''}"[:4000])
-    if status is not None:
+    if status is not None and not exchange.get("asked_for"):
+        # (an answer the test asked for, a fault it injected, is no incident: a check that failed on
+        # it is judged as any other)
         reason: str | None = incident_reason(status, json.dumps(exchange.get("response"), default=str))
         if reason:
             return Verdict(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import itertools
 import os
 import re
 from collections.abc import Iterator
@@ -222,6 +223,55 @@ def explicit_examples(name: str, variant: str) -> list[dict[str, Any]]:
     return out
 
 
+def listed_values(name: str, node: Any, depth: int = 0) -> list[Any]:
+    """The values a property's schema lists (`enum`, `const`, through `anyOf`/`oneOf` and `$ref`)."""
+    node = resolve(name, node)
+    if not isinstance(node, dict) or depth > 4:
+        return []
+    if "enum" in node:
+        return list(node["enum"])
+    if "const" in node:
+        return [node["const"]]
+    out: list[Any] = []
+    for key in ("anyOf", "oneOf"):
+        for branch in node.get(key, []):
+            out += [v for v in listed_values(name, branch, depth + 1) if v not in out]
+    return out
+
+
+def coverage(name: str, body_schema: str, variant: str) -> list[dict[str, Any]]:
+    """One request per value a variant lists, for each model that maps to it: the variant's smallest
+    request with that model and that value (a value another member's rule forbids on its own is
+    skipped). A planner that sends these never leaves a (model, value) pair unsent."""
+    schema = schemas(name)[variant]
+    base = minimal(name, variant)
+    check = validator(name, variant).is_valid
+    disc = schemas(name)[body_schema]["discriminator"]["propertyName"]
+    models = [m for m, v in variants(name, body_schema).items() if v == variant]
+    per_model: list[list[dict[str, Any]]] = []
+    for model in models:
+        out: list[dict[str, Any]] = []
+        per_model.append(out)
+        for prop, sub in schema.get("properties", {}).items():
+            if prop == disc:
+                continue
+            needs = _needs(name, schema, prop, base)
+            candidates = [{prop: value} for value in listed_values(name, sub)]
+            nested = resolve(name, sub)
+            for inner, inner_sub in (
+                nested.get("properties", {}) if isinstance(nested, dict) else {}
+            ).items():
+                outer = base.get(prop) if isinstance(base.get(prop), dict) else {}
+                candidates += [{prop: {**outer, inner: v}} for v in listed_values(name, inner_sub)]
+            for change in candidates:
+                body = {**base, **needs, disc: model, **change}
+                if check(body) and body not in out:
+                    out.append(body)
+    # the models in turn, so that a plan cut short by its count covers every model alike
+    turns = [body for row in itertools.zip_longest(*per_model) for body in row if body is not None]
+    return [body for n, body in enumerate(turns) if body not in turns[:n]]
+
+
 def plan(strategy: st.SearchStrategy, count: int, first: list[Any] | None = None) -> list[Any]:
     """A fixed, deterministic list of `count` examples of `strategy`, drawn without calling anything.
 
@@ -292,6 +342,15 @@ def minimal(name: str, schema_name: str) -> dict[str, Any]:
     body = {prop: _first(name, schema["properties"][prop]) for prop in schema.get("required", [])}
     assert validator(name, schema_name).is_valid(body), (schema_name, body)
     return body
+
+
+def _needs(name: str, schema: dict[str, Any], prop: str, base: dict[str, Any]) -> dict[str, Any]:
+    """The members `prop` needs beside it (`dependentRequired`) that `base` lacks, at their first value."""
+    return {
+        need: _first(name, schema["properties"][need])
+        for need in schema.get("dependentRequired", {}).get(prop, [])
+        if need not in base
+    }
 
 
 def _first(name: str, node: Any) -> Any:
@@ -405,11 +464,7 @@ def violations(name: str, schema_name: str) -> list[Violation]:
         if prop == disc:
             continue
         # a property that needs others (dependentRequired) gets them, so the request breaks only `prop`
-        needs = {
-            need: _first(name, schema["properties"][need])
-            for need in schema.get("dependentRequired", {}).get(prop, [])
-            if need not in base
-        }
+        needs = _needs(name, schema, prop, base)
         for what, value in _breakers(name, sub):
             add(rule_of.get(prop), prop, what, {**base, **needs, prop: value})
     forbidden = schema.get("not")
@@ -439,20 +494,6 @@ def violations(name: str, schema_name: str) -> list[Violation]:
             body,
         )
     return out
-
-
-def video_shape_error(item: dict[str, Any]) -> str | None:
-    """What is wrong with a video object for its model's shape (SoraVideo or GatewayVideo), said
-    precisely (Schemathesis reports the spec's if/then/else only as 'not valid under any')."""
-    from jsonschema.exceptions import best_match
-
-    sora = set(schemas("aihubmix")["SoraModel"]["enum"])
-    shape = "SoraVideo" if item.get("model") in sora else "GatewayVideo"
-    error = best_match(validator("aihubmix", shape).iter_errors(item))
-    if error is None:
-        return None
-    where = "/".join(str(p) for p in error.absolute_path)
-    return f"{shape} (model {item.get('model')}): {error.message}" + (f" at {where}" if where else "")
 
 
 # ------------------------------------------------------------------------------------ oracle

@@ -38,6 +38,24 @@ def lifecycle_examples(params: dict, ctx: dict) -> int:
     return int(ctx["lifecycle_examples"])
 
 
+def _firsts(spec: str, body_schema: str, variant: str) -> int:
+    """The requests a valid-space test sends before any drawn one: the spec's examples (aihubmix) and
+    each listed value for each model (generate.coverage)."""
+    from . import generate
+
+    explicit = generate.explicit_examples(spec, variant) if spec == "aihubmix" else []
+    return len(explicit) + len(generate.coverage(spec, body_schema, variant))
+
+
+def valid_space(params: dict, ctx: dict) -> int:
+    """An AIHubMix variant's valid space: its examples and every listed value first, then drawn ones."""
+    return max(int(ctx["examples"]), _firsts("aihubmix", "CreateVideoRequest", params["variant"]))
+
+
+def valid_apimart_space(params: dict, ctx: dict) -> int:
+    return max(int(ctx["examples"]), _firsts("apimart", "GenerationRequest", params["variant"]))
+
+
 def schemathesis_positive(params: dict, ctx: dict) -> int | None:
     """Schemathesis's phases (explicit examples, coverage, generation) make as many cases as the
     schema gives: no fixed number. Each billable one is taken from the budget, so: the budget, on a

@@ -101,6 +101,13 @@ class Target:
         #: retries of idempotent calls: attempts in all, and the longest Retry-After honoured
         self.max_attempts = 4
         self.max_retry_after = 30.0
+        #: what the run has seen, for the checks that span exchanges (engine/conform): every job id it
+        #: was given (-> the model asked), each key's deleted jobs, each finished job's content digest
+        self.job_ids: dict[str, str] = {}
+        self.deleted: dict[str | None, set[str]] = {}
+        self.contents: dict[tuple[str, str], str] = {}
+        #: APIMart tasks seen finished (-> the task as first seen so)
+        self.finished_tasks: dict[str, dict] = {}
 
     @classmethod
     def asgi(cls, app: Any, budget: int | None) -> Target:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from .. import evidence, generate
+from .. import conform, evidence, generate
 from ..api import incident_reason, operation_of
 from . import wire
 
@@ -270,49 +270,6 @@ def _extra(name: str, schema: str, body: Any) -> list[str]:
     return sorted(found)
 
 
-@cache
-def _decider(name: str, schema: str) -> Any:
-    """jsonschema-rs (the mock's dependency, ~10x faster) for the common case, an answer that
-    conforms; jsonschema explains the rare one that does not. Answers carry no custom formats."""
-    import jsonschema_rs
-
-    document = generate.document(name)
-    return jsonschema_rs.validator_for(
-        {"$ref": f"#/components/schemas/{schema}", "components": document["components"]}
-    )
-
-
-def _conforms(name: str, schema: str, body: Any) -> bool:
-    if schema == "Video" and isinstance(body, dict):
-        sora = body.get("model") in set(generate.schemas(name)["SoraModel"]["enum"])
-        return bool(_decider(name, "SoraVideo" if sora else "GatewayVideo").is_valid(body))
-    if schema == "VideoList":
-        items = body.get("data") if isinstance(body, dict) else None
-        return bool(_decider(name, schema).is_valid(body)) and all(
-            _conforms(name, "Video", item) for item in items or []
-        )
-    return bool(_decider(name, schema).is_valid(body))
-
-
-def _shape_error(name: str, schema: str, body: Any) -> str | None:
-    from jsonschema.exceptions import best_match
-
-    if _conforms(name, schema, body):
-        return None
-    if schema == "Video" and isinstance(body, dict):
-        return generate.video_shape_error(body)
-    error = best_match(generate.validator(name, schema).iter_errors(body))
-    if error is None and schema == "VideoList" and isinstance(body, dict):
-        for item in body.get("data") or []:
-            problem = generate.video_shape_error(item) if isinstance(item, dict) else "not an object"
-            if problem:
-                return f"data[]: {problem}"
-    if error is None:
-        return None
-    where = "/".join(str(p) for p in error.absolute_path)
-    return f"{schema}: {error.message}" + (f" at {where}" if where else "")
-
-
 # ------------------------------------------------------------------------------------ judge
 def judge(seen: Seen) -> Verdict:
     operation = operation_of(seen.method, seen.path)
@@ -404,21 +361,17 @@ def judge(seen: Seen) -> Verdict:
     if schema is None:
         verdict.add(Outcome(checked=False), "schema", f"the spec has no JSON schema for {status} {ctype}")
         return verdict
-    if answer is None:
-        differs(
-            "schema",
-            f"{status} answered {ctype or 'no content type'}, not the documented JSON {schema}: {text[:200]!r}",
-        )
-        return verdict
-    problem = _shape_error(name, schema, answer)
+    # the answer against the spec, by the suite's one checker of answers (conform.py): the schema
+    # for this operation and status (per model for videos), required headers, content lifetimes
+    headers = {k.lower(): v for k, v in seen.response_headers}
+    problems = conform.exchange_problems(operation, status, headers, ctype, answer, answer is not None, model)
     rule = broken[0] if broken else None
-    verdict.add(
-        Outcome(difference=problem, known=known(rule, "schema") if problem else None),
-        "schema",
-        problem or f"{status} matches {schema}",
-        rule,
-    )
-    verdict.extra_members = _extra(name, schema, answer)
+    for problem in problems:
+        differs(problem.check, problem.message, problem.rule or rule)
+    if not problems:
+        verdict.add(Outcome(), "schema", f"{status} matches {schema}", rule)
+    if answer is not None:
+        verdict.extra_members = _extra(name, schema, answer)
     return verdict
 
 
