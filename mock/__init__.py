@@ -7,7 +7,8 @@ never shadows PyPI's `mock`.
 
 from .app import create_app
 from .config import MockConfig
+from .errors import UnconfirmedRuleWarning
 from .server import MockServer
 
-__all__ = ["create_app", "MockConfig", "MockServer", "__version__"]
+__all__ = ["create_app", "MockConfig", "MockServer", "UnconfirmedRuleWarning", "__version__"]
 __version__ = "0.1.0"

@@ -43,15 +43,22 @@ def _dialect(path: str) -> str:
     return "aihubmix"
 
 
-def _error(
-    scope: Scope, status: int, message: str, code: str, headers: Mapping[str, str] | None = None
-) -> Response:
+def _error(scope: Scope, status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
     """An error outside any handler (no route, wrong method, a bug), in the path's dialect."""
     dialect = _dialect(scope.get("path", ""))
     request_id = None
     if dialect != "control":
         request_id = ids.request_id(scope["app"].mock.clock.now(), dialect)
-    return error_response(ApiError(status, message, code=code, headers=headers), dialect, request_id)
+    return error_response(ApiError(status, message, headers=headers), dialect, request_id)
+
+
+def _journaled(scope: Scope, status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+    """`_error` for a request no route or method serves, kept in the journal like any other: those
+    are the calls a newer client makes to routes the API lacks."""
+    if not scope["path"].startswith("/__mock"):
+        mock = scope["app"].mock
+        mock.journal.record(mock.clock.now(), scope, None, None, status)
+    return _error(scope, status, message, headers)
 
 
 class Dispatch:
@@ -68,11 +75,10 @@ class Dispatch:
         request = Request(scope, receive, send)
         handler = self.table.get(scope["method"])
         if handler is None:
-            response = _error(
+            response = _journaled(
                 scope,
                 405,
                 f"method {scope['method']} is not allowed on {scope['path']}",
-                "method_not_allowed",
                 {"Allow": self.allow},
             )
         else:
@@ -108,6 +114,7 @@ ROUTES = [
     _route("/apimart/files/{task_id}.mp4", get=apimart.task_file),
     # the vendor's free metadata, derived from the spec (openapi/metadata.yaml): no key
     _route("/api/v1/models", get=metadata.list_models),
+    _route("/v1/models", get=metadata.list_openai_models),
     _route("/call/schema/models/{model:path}/endpoints", get=metadata.model_endpoints),
     # control plane (openapi/control-plane.yaml)
     _route("/__mock/health", get=control.health),
@@ -127,10 +134,7 @@ async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
         message = f"no route for {scope['method']} {scope['path']}"
         if scope["path"].startswith(("/videos", "/tasks")):  # a base URL without /v1
             message += f"; did you mean /v1{scope['path']}? (the base URL for openai-python ends in /v1)"
-        await _error(scope, 404, message, "not_found")(scope, receive, send)
-
-
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
+        await _journaled(scope, 404, message)(scope, receive, send)
 
 
 def _host_name(value: bytes) -> str:
@@ -163,7 +167,6 @@ class Guard:
                 scope,
                 431,
                 f"{len(headers)} request headers: the mock takes at most {self.max_headers}",
-                "headers_too_large",
                 {"Connection": "close"},
             )
         size = header_bytes(headers)
@@ -173,7 +176,6 @@ class Guard:
                 scope,
                 431,
                 f"request headers of {size} bytes: the mock takes at most {self.max_header_bytes}",
-                "headers_too_large",
                 {"Connection": "close"},
             )
         path = scope["path"]
@@ -208,7 +210,6 @@ class Guard:
             f"Host {host.decode('latin-1')[:100]!r} is not served here (a guard against DNS "
             f"rebinding): use one of {', '.join(sorted(self.hosts))}, or start the mock with "
             "--allowed-host NAME",
-            "host_not_allowed",
         )
 
     def control(self, scope: Scope, found: dict[bytes, bytes], host: bytes, path: str) -> Response | None:
@@ -222,7 +223,6 @@ class Guard:
                 403,
                 "the control plane refuses requests from web pages of other sites (Origin or "
                 "Sec-Fetch-Site says cross-site); call it from a test or a terminal",
-                "cross_site_refused",
             )
         if self.control_key is not None and path != "/__mock/health":  # health stays open for probes
             given = found.get(b"x-mock-control-key", b"")
@@ -232,7 +232,6 @@ class Guard:
                     401,
                     "the control plane needs the key the mock was started with (--control-key): "
                     "send it in X-Mock-Control-Key",
-                    "control_key_required",
                 )
         return None
 
@@ -261,15 +260,13 @@ class MockApp:
         try:
             await self.router(scope, receive, send)
         except HTTPException as exc:  # from Starlette's own machinery, e.g. a malformed request
-            await _error(scope, exc.status_code, str(exc.detail), "invalid_request", exc.headers)(
-                scope, receive, send
-            )
+            await _error(scope, exc.status_code, str(exc.detail), exc.headers)(scope, receive, send)
         except Exception:  # a bug in the mock must still answer, and say so
             log.exception("unexpected error in %s %s", scope.get("method"), scope.get("path"))
             if scope["type"] == "http":
-                await _error(
-                    scope, 500, "internal error in the mock (a bug: please report it)", "server_error"
-                )(scope, receive, send)
+                await _error(scope, 500, "internal error in the mock (a bug: please report it)")(
+                    scope, receive, send
+                )
 
 
 def create_app(config: MockConfig | None = None, **overrides: Any) -> MockApp:

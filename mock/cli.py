@@ -8,6 +8,7 @@ import math
 import os
 import shlex
 import signal
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -106,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         "also come from env AIHUBMIX_MOCK_ARGS (shell words; the command line wins).",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind")
-    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", 4010)), help="port (env PORT)")
+    serve.add_argument("--port", type=int, help="port (default: env PORT, else 4010)")
     serve.add_argument(
         "--job-seconds",
         type=float,
@@ -158,9 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--rules",
         choices=["production", "documents"],
         default="production",
-        help="production: reject only what production is known to reject, accept the rest with "
-        "X-Mock-Unconfirmed-Rules; documents: reject every documented rule "
-        "(per request: header X-Mock-Rules)",
+        help="production: reject structural mistakes (wrong types, missing members, non-images) and "
+        "what production is known to reject, accept the rest with X-Mock-Unconfirmed-Rules; "
+        "documents: reject every documented rule (per request: header X-Mock-Rules)",
     )
     serve.add_argument("--max-renders", type=int, default=2, help="media encodes at once (others wait)")
     serve.add_argument(
@@ -247,6 +248,8 @@ def _check(args: argparse.Namespace) -> None:
             raise ValueError(
                 f"--{name.replace('_', '-')} must be a number from {low:g} to {high:g}, not {value}"
             )
+    if args.port is None:
+        args.port = _env_port()
     if not 0 <= args.port <= 65535:
         raise ValueError(f"--port must be from 0 to 65535, not {args.port}")
     if not 1 <= args.max_connections <= 1_000_000:
@@ -259,6 +262,34 @@ def _check(args: argparse.Namespace) -> None:
             raise ValueError(f"--media-cache-dir {folder}: cannot create it ({exc.strerror})") from None
         if not os.access(folder, os.W_OK | os.X_OK):
             raise ValueError(f"--media-cache-dir {folder}: not writable by this user")
+
+
+def _env_port() -> int:
+    """The port from env PORT (empty or unset: 4010), read only when --port is not given."""
+    text = os.environ.get("PORT", "").strip()
+    if not text:
+        return 4010
+    if not (text.isascii() and text.isdigit()) or int(text) > 65535:
+        raise ValueError(
+            f"env PORT must be a port number from 0 to 65535, not {text[:20]!r} (or pass --port)"
+        )
+    return int(text)
+
+
+def _can_listen(host: str, port: int) -> None:
+    """Bind HOST:PORT once before the banner, so a port in use is said first, as an error."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ValueError(
+                f"cannot listen on {host}:{port}: {exc.strerror} (another server on that port? "
+                "pick another with --port)"
+            ) from None
 
 
 def _loopback(host: str) -> bool:
@@ -347,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         config = config_from(args)
         from .app import create_app
 
+        _can_listen(args.host, args.port)
         app = create_app(config)  # opens (and locks) the state file: its problems are start-up errors
     except (ValueError, OSError) as exc:
         print(f"aihubmix-mock: {exc}", file=sys.stderr)

@@ -49,9 +49,10 @@ class MockConfig:
     fps: int = 1
     #: Seed of the ids' random parts: the same seed and requests give the same ids (None: random).
     seed: int | None = None
-    #: Which rules a create must keep: "production" (default) rejects what production is known to
-    #: reject (rules whose x-rules production.status is confirmed) and accepts the rest with
-    #: X-Mock-Unconfirmed-Rules / X-Mock-Warning; "documents" rejects every rule the spec documents.
+    #: Which rules a create must keep: "production" (default) rejects structural mistakes (x-rules
+    #: kind structural) and what production is known to reject (production.status confirmed), and
+    #: accepts the rest with X-Mock-Unconfirmed-Rules / X-Mock-Warning; "documents" rejects every
+    #: rule the spec documents.
     #: Per request: header X-Mock-Rules.
     rules: str = "production"
     #: Media renders (encodes) running at once; more wait their turn (memory: a 4K encode holds ~50 MB).

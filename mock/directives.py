@@ -41,9 +41,7 @@ class Directives:
             try:
                 policy = Policy.parse(policy_text.decode("latin-1"), default_policy)
             except ValueError as exc:
-                raise ApiError(
-                    400, f"X-Mock-Policy: {exc}", param="X-Mock-Policy", code="invalid_header"
-                ) from None
+                raise ApiError(400, f"X-Mock-Policy: {exc}", param="X-Mock-Policy") from None
         if outcome_text is not None:
             outcome = outcome_text.decode("latin-1").strip()
             if outcome not in OUTCOMES:
@@ -51,7 +49,6 @@ class Directives:
                     400,
                     "X-Mock-Outcome takes completed or failed",
                     param="X-Mock-Outcome",
-                    code="invalid_header",
                 )
         if fault_text:
             fault = fault_text.decode("latin-1").strip().lower()
@@ -60,7 +57,6 @@ class Directives:
                     400,
                     f"X-Mock-Fault takes one of: {describe(faults)}",
                     param="X-Mock-Fault",
-                    code="invalid_header",
                 )
         return cls(policy, outcome, fault)
 

@@ -15,18 +15,16 @@ async def media_of(mock: MockState, job: Job, kind: str, now: float, what: str =
         raise ApiError(
             409,
             f"{what} failed: it will never have content (create a new one)",
-            code="video_not_ready",
             param=f"{what}_id",
         )
     if job.status != "completed":
         raise ApiError(
             409,
             f"{what} is {job.status}: content is available once it is completed",
-            code="video_not_ready",
             param=f"{what}_id",
         )
     if job.expires_at is not None and job.expires_at <= now:
-        raise ApiError(404, "the download has expired", code="expired", param=f"{what}_id")
+        raise ApiError(404, "the download has expired", param=f"{what}_id")
     data = mock.media.cached(kind, job.width, job.height, job.duration, job.audio)
     if data is not None:  # the common case, without a second coroutine
         return data

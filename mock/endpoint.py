@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from . import ids
-from .bodies import read_raw
+from .bodies import read_body, read_raw, summarize
 from .directives import NONE, Directives
 from .errors import REQUEST_ID_HEADER, ApiError, error_response
 from .faults import FaultKind, fault_error
@@ -45,7 +45,23 @@ class Call:
     now: float
     directives: Directives = NONE
     request_id: str = ""
-    journal_body: Any = field(default=None)
+    #: The body's bytes once read (a fault's model hint may read them before the handler does),
+    #: and the body once parsed: the journal keeps a summary of it.
+    raw: bytes | None = None
+    parsed: tuple[str, Any] | None = field(default=None)
+
+    async def raw_body(self) -> bytes:
+        """The request body's bytes, read once, within the server's limits."""
+        if self.raw is None:
+            config = self.mock.config
+            self.raw = await read_raw(self.request, config.max_body_bytes, config.body_timeout)
+        return self.raw
+
+    async def body(self) -> tuple[str, Any]:
+        """('json' | 'form', value): the body read and parsed once (bodies.read_body)."""
+        if self.parsed is None:
+            self.parsed = await read_body(self.request, await self.raw_body(), self.mock.config)
+        return self.parsed
 
     def header(self, name: bytes) -> str | None:
         value = self.headers.get(name)
@@ -89,9 +105,10 @@ _BASE_URLS: dict[tuple[str, Any, str], str] = {}
 Handler = Callable[[Call], Awaitable[Response]]
 
 
-async def _model_hint(request: Request, mock: MockState) -> str | None:
+async def _model_hint(call: Call) -> str | None:
     """The model a request is about, for a fault message that names it: from the id in the path,
     else from the body's `model` (JSON or a multipart field; the body is kept for the handler)."""
+    request = call.request
     for name in ("video_id", "task_id"):
         if name in request.path_params:
             return ids.model_of(request.path_params[name])
@@ -99,10 +116,9 @@ async def _model_hint(request: Request, mock: MockState) -> str | None:
     if media not in ("application/json", "multipart/form-data"):
         return None
     try:
-        raw = await read_raw(request, mock.config.max_body_bytes)
+        raw = await call.raw_body()
     except ApiError:
         return None
-    request._body = raw  # Request.stream() replays it to the handler
     if media == "multipart/form-data":
         match = _FORM_MODEL.search(raw)
         return match.group(1).decode("utf-8", "replace") if match else None
@@ -131,8 +147,17 @@ async def _fault(call: Call) -> ApiError | None:
         if queued is None:
             return None
         kind, retry_after = queued.kind, queued.retry_after
-    model = await _model_hint(call.request, mock) if "{model}" in kind.message else None
+    model = await _model_hint(call) if "{model}" in kind.message else None
     return fault_error(kind, retry_after=retry_after, model=model, key=call.key)
+
+
+def _warning(response: Response) -> tuple[str, str] | None:
+    """(rules, message) of a response that carries X-Mock-Unconfirmed-Rules (validation.py)."""
+    found = {name: value for name, value in response.raw_headers if name.startswith(b"x-mock-")}
+    rules = found.get(b"x-mock-unconfirmed-rules")
+    if rules is None:
+        return None
+    return rules.decode("latin-1"), found.get(b"x-mock-warning", b"").decode("latin-1")
 
 
 def endpoint(dialect: str) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
@@ -167,7 +192,15 @@ def endpoint(dialect: str) -> Callable[[Handler], Callable[[Request], Awaitable[
                 response = error_response(
                     ApiError(500, "internal error in the mock (a bug: please report it)"), dialect, request_id
                 )
-            mock.journal.record(now, scope, key, call.journal_body if call else None, response.status_code)
+            parsed = call.parsed if call else None
+            warning = _warning(response) if response.status_code < 300 and parsed else None
+            if warning is not None:  # one line per warned request, where the server's log is read
+                log.warning(
+                    "%s %s accepted with unconfirmed rules %s: %s", request.method, scope["path"], *warning
+                )
+            mock.journal.record(
+                now, scope, key, summarize(*parsed) if parsed else None, response.status_code, warning
+            )
             return response
 
         route.__name__ = handler.__name__

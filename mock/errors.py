@@ -44,8 +44,8 @@ REQUEST_ID_HEADER = {"aihubmix": "x-request-id", "apimart": "X-Oneapi-Request-Id
 class ApiError(Exception):
     """Raised anywhere below a route; the route writes it in its dialect with `error_response`.
 
-    `param` and `code` are the mock's own labels (the field at fault, a machine-readable reason):
-    `param` travels in the `X-Mock-Param` header, `code` in no body. `wire_code` is a code the
+    `param` is the mock's own label of the field at fault: it travels in the `X-Mock-Param`
+    header, in no body. `wire_code` is a code the
     API itself sends (documented). `gateway` marks errors of the gateway layer (auth, rate limits,
     injected faults), which APIMart writes in its gateway's shape.
     """
@@ -57,7 +57,6 @@ class ApiError(Exception):
         *,
         type: str | None = None,  # noqa: A002
         param: str | None = None,
-        code: str | None = None,
         rule: str | None = None,
         headers: Mapping[str, str] | None = None,
         wire_code: str | None = None,
@@ -68,7 +67,6 @@ class ApiError(Exception):
         self.message = message
         self.type = type
         self.param = param
-        self.code = code
         self.rule = rule
         self.headers = headers or {}
         self.wire_code = wire_code
@@ -128,15 +126,20 @@ def _header_safe(text: str) -> str:
     return "".join(c if " " <= c <= "~" else f"\\x{ord(c):02x}" for c in escaped)[:200]
 
 
+class UnconfirmedRuleWarning(UserWarning):
+    """A request the mock accepted although it breaks a rule production may enforce (an unconfirmed
+    value rule: RULES.md, "Two kinds of rules"). The pytest plugin raises one per such request, so
+    `-W error::aihubmix_mock.UnconfirmedRuleWarning` (or `filterwarnings`) makes them failures."""
+
+
 def not_found(what: str = "video") -> ApiError:
     return ApiError(
         404,
         f"No {what} found with that id",
-        code="not_found",
         param="task_id" if what == "task" else "video_id",
     )
 
 
 def unauthorized(message: str) -> ApiError:
     # The gateway's own errors (AHM-04 "no key provided", AHM-05 "Invalid token").
-    return ApiError(401, message, code="invalid_api_key", gateway=True)
+    return ApiError(401, message, gateway=True)

@@ -16,7 +16,9 @@ from typing import Any
 import orjson
 
 from .errors import ApiError
-from .spec import Spec, sniff_image
+from .images import sniff_image
+from .jsontext import INT_MAX, INT_MIN, integer_out_of_range, number_range_error, too_deep, too_many_values
+from .spec import Spec
 
 _SEGMENTS = re.compile(r"\[([^\]]*)\]")
 
@@ -87,7 +89,7 @@ def _indexed_lists(node: Any) -> Any:
     """`a[0]=x&a[1]=y` decodes to a dict with digit keys: make it the list it means."""
     if isinstance(node, dict):
         node = {k: _indexed_lists(v) for k, v in node.items()}
-        if node and all(k.isdigit() for k in node):
+        if node and all(k.isascii() and k.isdigit() for k in node):
             return [node[k] for k in sorted(node, key=int)]
         return node
     if isinstance(node, list):
@@ -169,28 +171,39 @@ _NUM = re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 _MAX_DIGITS = 32
 
 
-def _json_part(text: str) -> Any:
+def _json_part(text: str, where: str, text_allowed: bool) -> Any:
     """A structured value sent as one JSON part, parsed as the JSON body is (same value and depth
-    limits, no NaN); left as text when it is not JSON."""
-    from .bodies import too_deep, too_many_values  # bodies imports this module
-
+    limits, no NaN, integers in range); left as text when it is not JSON and text is allowed."""
     raw = text.encode("utf-8", "surrogatepass")
     if too_many_values(raw):
-        raise ApiError(
-            400, "a multipart field holds too many JSON values for a video request", code="invalid_json"
-        )
+        raise ApiError(400, f"{where}: this multipart field holds too many JSON values for a video request")
     try:
         value = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return text
+    except orjson.JSONDecodeError as exc:
+        if text_allowed:
+            return text
+        long_number = re.search(r"-?\d{20,}", text)
+        if long_number is not None:
+            raise number_range_error(long_number.group(0), where) from None
+        if re.search(r"\b(NaN|-?Infinity)\b", text):
+            raise ApiError(
+                400,
+                f"{where}: NaN and Infinity are not numbers JSON can carry",
+                param=where,
+                rule="NUMBER-RANGE",
+            ) from None
+        raise ApiError(400, f"{where}: this multipart field is not valid JSON ({exc})", param=where) from None
     if too_deep(raw):
-        raise ApiError(400, "a multipart field's JSON is nested too deeply", code="invalid_json")
+        raise ApiError(400, f"{where}: this multipart field's JSON is nested too deeply", param=where)
+    out_of_range = integer_out_of_range(raw, {where: value})
+    if out_of_range is not None:
+        raise out_of_range
     return value
 
 
-def _text_to(types: set[str], text: str) -> Any:
+def _text_to(types: set[str], text: str, where: str) -> Any:
     if types & {"object", "array"} and text[:1] in "[{":
-        value = _json_part(text)
+        value = _json_part(text, where, "string" in types)
         if value is not text:
             return value
     if (
@@ -204,9 +217,14 @@ def _text_to(types: set[str], text: str) -> Any:
     if "string" in types or not types:
         return text
     if len(text) > _MAX_DIGITS:
+        if types & {"integer", "number"} and text.lstrip("-").isdigit():
+            raise number_range_error(text, where)
         return text
     if "integer" in types and _INT.match(text):
-        return int(text)
+        whole = int(text)
+        if not INT_MIN <= whole <= INT_MAX:
+            raise number_range_error(text, where)
+        return whole
     if "number" in types and _NUM.match(text):
         number = float(text)
         return int(number) if "integer" in types and number.is_integer() else number
@@ -219,25 +237,28 @@ def _text_to(types: set[str], text: str) -> Any:
     return text  # left as text: the schema will say what is wrong with it
 
 
-def coerce(spec: Spec, schema: Any, value: Any) -> Any:
-    """Give form text the types `schema` asks for; structure follows the schema recursively."""
+def coerce(spec: Spec, schema: Any, value: Any, where: str = "") -> Any:
+    """Give form text the types `schema` asks for; structure follows the schema recursively.
+    `where` is the member's path, for the errors that name it."""
     if isinstance(value, tuple):  # a file part
         content_type, data = value
         return file_as_reference(content_type, data)
     types = _types(spec, schema)
     if isinstance(value, str):
-        value = _text_to(types, value)
+        value = _text_to(types, value, where or "body")
         if isinstance(value, str) and "array" in types and "string" not in types:
             # A one-item list sent as repeated fields is a single field: `image_list=https://…`
-            return [coerce(spec, _items(spec, schema), value)]
+            return [coerce(spec, _items(spec, schema), value, f"{where}[0]")]
         if not isinstance(value, (dict, list)):
             return value
     if isinstance(value, dict):
         props = _properties(spec, schema)
-        return {k: coerce(spec, props.get(k, {}), v) for k, v in value.items()}
+        return {
+            k: coerce(spec, props.get(k, {}), v, f"{where}.{k}" if where else k) for k, v in value.items()
+        }
     if isinstance(value, list):
         if "array" not in types and len(value) == 1 and types:
-            return coerce(spec, schema, value[0])
+            return coerce(spec, schema, value[0], where)
         item_schema = _items(spec, schema)
-        return [coerce(spec, item_schema, v) for v in value]
+        return [coerce(spec, item_schema, v, f"{where}[{i}]") for i, v in enumerate(value)]
     return value

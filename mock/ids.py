@@ -21,8 +21,6 @@ from functools import lru_cache
 
 import orjson
 
-MAX_SEED = 2**32 - 1
-
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 

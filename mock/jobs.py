@@ -42,7 +42,7 @@ def new_job(
     try:
         width, height, seconds = plan(spec, variant, body, ignore)
     except RenderError as exc:  # the spec tests keep this unreachable; say so if it is not
-        raise ApiError(400, f"cannot render this request: {exc}", code="invalid_value") from None
+        raise ApiError(400, f"cannot render this request: {exc}") from None
     if warnings:
         body = without(body, ignore)
     policy = request_policy(call)

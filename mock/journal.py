@@ -34,9 +34,10 @@ MAX_HEADERS = 64
 
 #: ASGI headers: (lower-case name, value) pairs, both bytes.
 Headers = tuple[tuple[bytes, bytes], ...]
-#: One request as kept: at, method, path, query, headers, redacted key, body summary, status, and
-#: its size in bytes last.
-Kept = tuple[float, str, str, bytes, Headers, str | None, Any, int, int]
+#: One request as kept: at, method, path, query, headers, redacted key, body summary, status, the
+#: warning it was answered with (unconfirmed rules, message) or None, and its size in bytes last.
+Warning = tuple[str, str]
+Kept = tuple[float, str, str, bytes, Headers, str | None, Any, int, Warning | None, int]
 
 
 def _secret(name: str) -> bool:
@@ -104,7 +105,9 @@ class Journal:
         self.max_bytes = max_bytes
         self.bytes = 0
 
-    def record(self, at: float, scope: Scope, key: str | None, body: Any, status: int) -> None:
+    def record(
+        self, at: float, scope: Scope, key: str | None, body: Any, status: int, warning: Warning | None = None
+    ) -> None:
         # A tuple of byte pairs: the garbage collector stops tracking it, so 10 000 entries cost
         # nothing at collection time (a list of headers would be walked on every full collection).
         # Credentials are redacted when the journal is read (cheaper on the hot path); sizes are
@@ -131,8 +134,10 @@ class Journal:
         size += 200 + len(path) + len(query) + 40 * len(headers)
         if body is not None:
             size += 2 * _body_size(body)
+        if warning is not None:
+            size += len(warning[0]) + len(warning[1])
         entries = self._entries
-        entries.append((at, scope["method"], path, query, headers, redact(key), body, status, size))
+        entries.append((at, scope["method"], path, query, headers, redact(key), body, status, warning, size))
         self.bytes += size
         if len(entries) > self.size or self.bytes > self.max_bytes:
             while len(entries) > self.size or (self.bytes > self.max_bytes and len(entries) > 1):
@@ -140,7 +145,7 @@ class Journal:
 
     @staticmethod
     def _entry(raw: Kept) -> dict[str, Any]:
-        at, method, path, query, headers, key, body, status, _ = raw
+        at, method, path, query, headers, key, body, status, warning, _ = raw
         shown: dict[str, str] = {}
         for name, value in headers:  # ASGI header names are lower-case
             if name in _DROPPED_HEADERS:
@@ -157,16 +162,24 @@ class Journal:
             "key": key,
             "body": body,
             "status": status,
+            "warning": None if warning is None else {"rules": warning[0].split(", "), "message": warning[1]},
         }
 
     def entries(
-        self, method: str | None = None, path_prefix: str | None = None, limit: int = 1000
+        self,
+        method: str | None = None,
+        path_prefix: str | None = None,
+        limit: int = 1000,
+        warned: bool | None = None,
     ) -> list[dict[str, Any]]:
+        """Oldest first; `warned=True` keeps the requests accepted with a warning (unconfirmed rules
+        broken), `False` the others."""
         out = [
             raw
             for raw in self._entries
             if (method is None or raw[1] == method.upper())
             and (path_prefix is None or raw[2].startswith(path_prefix))
+            and (warned is None or (raw[8] is not None) == warned)
         ]
         return [self._entry(raw) for raw in out[-limit:]]
 

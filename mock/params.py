@@ -73,7 +73,6 @@ def query(spec_name: str, path: str, method: str, request: Request) -> dict[str,
                 400,
                 f"{name}: {text[:60]!r} is invalid: {_why(error, schema)}",
                 param=name,
-                code="invalid_value",
             )
         out[name] = value
     return out

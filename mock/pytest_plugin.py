@@ -14,16 +14,23 @@ Per-test settings with a marker (a test with settings gets a server of its own):
 
 Unmarked, jobs complete on the first status poll unless the ini option `aihubmix_mock_job_seconds`
 says otherwise.
+
+Every request the mock accepted with a warning (it breaks a rule production may enforce: an
+unconfirmed value rule, RULES.md) becomes an `aihubmix_mock.UnconfirmedRuleWarning` at the end of
+the test: pytest's summary lists it, and `-W error::aihubmix_mock.UnconfirmedRuleWarning` (or
+`filterwarnings = error::aihubmix_mock.UnconfirmedRuleWarning`) makes it fail the test.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import warnings
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
 
 from .config import MockConfig
+from .errors import UnconfirmedRuleWarning
 from .server import MockServer
 
 #: What the marker may set: MockConfig's fields a test would want to vary.
@@ -73,11 +80,26 @@ def _config(settings: dict[str, Any]) -> MockConfig:
         raise pytest.UsageError(f"@pytest.mark.aihubmix_mock: {exc}") from None
 
 
+def _warn(entries: Iterable[dict[str, Any]]) -> None:
+    """One UnconfirmedRuleWarning per request the journal marks as warned."""
+    for entry in entries:
+        warning = entry["warning"]
+        warnings.warn(
+            UnconfirmedRuleWarning(
+                f"{entry['method']} {entry['path']} was accepted by the mock but breaks rules "
+                f"production may enforce ({', '.join(warning['rules'])}): {warning['message']}"
+            ),
+            stacklevel=2,
+        )
+
+
 @pytest.fixture
-def aihubmix_mock_app(request: pytest.FixtureRequest) -> Any:
+def aihubmix_mock_app(request: pytest.FixtureRequest) -> Iterator[Any]:
     from .app import create_app
 
-    return create_app(_config(_settings(request)))
+    app = create_app(_config(_settings(request)))
+    yield app
+    _warn(app.state.mock.journal.entries(warned=True))
 
 
 @pytest.fixture(scope="session")
@@ -93,9 +115,11 @@ def aihubmix_mock(request: pytest.FixtureRequest) -> Iterator[MockServer]:
         server: MockServer = request.getfixturevalue("aihubmix_mock_server")
         server.reset()
         yield server
+        _warn(server.journal(warned=True))
         return
     with MockServer(_config(_settings(request))) as own:
         yield own
+        _warn(own.journal(warned=True))
 
 
 @pytest.fixture

@@ -34,7 +34,6 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
             416,
             f"range not satisfiable: the file is {size} bytes",
             param="Range",
-            code="range_not_satisfiable",
             headers={"Content-Range": f"bytes */{size}"},
         )
     return start, end

@@ -137,13 +137,19 @@ class MockServer:
         return self.force(job_id, "failed", error)
 
     def journal(
-        self, method: str | None = None, path_prefix: str | None = None, limit: int = 1000
+        self,
+        method: str | None = None,
+        path_prefix: str | None = None,
+        limit: int = 1000,
+        warned: bool | None = None,
     ) -> list[dict[str, Any]]:
-        """What clients sent, oldest first (bodies decoded, keys redacted)."""
+        """What clients sent, oldest first (bodies decoded, keys redacted); `warned=True`: only the
+        requests accepted with a warning (unconfirmed rules broken)."""
         query = {
             "limit": str(limit),
             **({"method": method} if method else {}),
             **({"path_prefix": path_prefix} if path_prefix else {}),
+            **({"warned": str(warned).lower()} if warned is not None else {}),
         }
         entries: list[dict[str, Any]] = self._control("GET", "journal?" + urllib.parse.urlencode(query))[
             "data"

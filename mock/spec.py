@@ -3,18 +3,16 @@
 Loads `openapi/*.yaml`, picks a request's variant through the discriminator, validates it with the
 spec's own JSON Schema (2020-12, as OpenAPI 3.1 uses) and turns the first violation into a
 `Violation` that names the parameter, the rule id (`x-rule`, see RULES.md) and what is allowed.
+Each rule's `kind` (`x-rules`) says whether it gates by evidence (value) or always (structural);
+which JSON-Schema keyword names which structural rule is `components/x-structural`.
 Nothing here knows a model name: those live in the YAML.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import difflib
-import hashlib
-import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -27,6 +25,8 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+
+from .images import FORMAT_FUNCTIONS
 
 try:  # the C loader is ~10x faster; start-up time matters for a stub
     from yaml import CSafeLoader as _Loader
@@ -41,86 +41,6 @@ SPEC_NAMES = ("aihubmix", "apimart", "control-plane")
 #: treated as breaking a confirmed rule.
 MAX_ERRORS = 20
 
-# ---------------------------------------------------------------------------------------- formats
-_MAGIC = (
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-)
-
-
-def sniff_image(data: bytes) -> str | None:
-    """The image type the bytes really are (jpeg, png or webp), from their magic numbers."""
-    for magic, mime in _MAGIC:
-        if data.startswith(magic):
-            return mime
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
-def is_image(raw: bytes) -> bool:
-    """The bytes are a JPEG, PNG or WebP file that an image library can read, not just its magic."""
-    if sniff_image(raw) is None:
-        return False
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(raw)) as image:
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        return False
-    return True
-
-
-class _Accepted:
-    """The image references already found good, by a digest of their text: clients send the same
-    reference again and again. Only accepted ones are kept (a rejected one is judged again, at the
-    cost of its own request) and each costs a 16-byte digest, so the cache is bounded in bytes
-    (at most `size` digests) whatever clients send."""
-
-    def __init__(self, size: int = 1024) -> None:
-        self.size = size
-        self._seen: dict[bytes, None] = {}
-
-    def check(self, text: str, judge: Callable[[str], bool]) -> bool:
-        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-        if digest in self._seen:
-            return True
-        if not judge(text):
-            return False
-        if len(self._seen) >= self.size:
-            del self._seen[next(iter(self._seen))]  # the oldest first
-        self._seen[digest] = None
-        return True
-
-
-_ACCEPTED = _Accepted()
-
-
-def _b64_decodes_to_image(text: str) -> bool:
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    return is_image(raw)
-
-
-def _b64_image(text: str) -> bool:
-    return _ACCEPTED.check(text, _b64_decodes_to_image)
-
-
-_DATA_URL = re.compile(r"^data:(image/(?:jpeg|png|webp));base64,(.*)$", re.S)
-
-
-def _data_url_image(text: str) -> bool:
-    match = _DATA_URL.match(text)
-    return match is not None and _b64_image(match.group(2))
-
-
-FORMAT_FUNCTIONS = {
-    "image-base64": lambda v: not isinstance(v, str) or _b64_image(v),
-    "image-data-url": lambda v: not isinstance(v, str) or _data_url_image(v),
-}
 FORMATS = FormatChecker(formats=())
 for _name, _check in FORMAT_FUNCTIONS.items():
     FORMATS.checks(_name)(_check)
@@ -140,7 +60,6 @@ class Violation:
     param: str | None
     message: str
     rule: str | None
-    code: str = "invalid_value"
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,18 +165,16 @@ class Spec:
         prop = self.discriminator_property(schema_name)
         rule = self.schemas[schema_name].get("x-rule")
         if not isinstance(body, dict):
-            return None, Violation(None, "the request body must be a JSON object", rule, "invalid_type")
+            return None, Violation(None, "the request body must be a JSON object", rule)
         value = body.get(prop)
         if value is None:
             return None, Violation(
-                prop, f"{prop} is required", "REQUIRED-PARAMS", "missing_required_parameter"
+                prop, f"{prop} is required", self.structural_rules.get("required", "REQUIRED-PARAMS")
             )
         mapping = self.variants(schema_name)
         legacy = self.schemas[schema_name].get("x-legacy-protocol-models", {})
         if isinstance(value, str) and value in legacy:
-            return None, Violation(
-                prop, f"{prop}: {legacy[value]}", "MODEL-LEGACY-PROTOCOL", "legacy_protocol"
-            )
+            return None, Violation(prop, f"{prop}: {legacy[value]}", "MODEL-LEGACY-PROTOCOL")
         if not isinstance(value, str) or value not in mapping:
             allowed = ", ".join(sorted(mapping))
             near = difflib.get_close_matches(value, list(mapping), n=1) if isinstance(value, str) else []
@@ -266,7 +183,6 @@ class Spec:
                 prop,
                 f"{prop}: {_short(value)} is not a supported model{hint} One of: {allowed}",
                 rule,
-                "invalid_model",
             )
         return mapping[value], None
 
@@ -286,6 +202,21 @@ class Spec:
         """`components/x-rules`: rule id -> {rule, side, docs, production: {status, ...}, ...}."""
         rules: dict[str, dict[str, Any]] = self.document.get("components", {}).get("x-rules", {})
         return rules
+
+    @cached_property
+    def structural_rules(self) -> dict[str, Any]:
+        """`components/x-structural`: the rule each structural keyword breaks (type, required, formats)."""
+        found: dict[str, Any] = self.document.get("components", {}).get("x-structural", {})
+        return found
+
+    def kind(self, rule: str | None) -> str | None:
+        """`structural` or `value` (RULES.md, Two kinds of rules), as x-rules says."""
+        entry = self.rules.get(rule) if rule else None
+        return entry.get("kind") if entry else None
+
+    def blocks(self, violation: Violation) -> bool:
+        """Refused in production mode: a structural rule, or one production is known to enforce."""
+        return self.kind(violation.rule) == "structural" or self.confirmed(violation.rule)
 
     def confirmed(self, rule: str | None) -> bool:
         """Production is known to reject what `rule` rejects. A rule the registry does not know
@@ -314,6 +245,12 @@ class Spec:
         error = best_match(errors)
         if error is None:
             return self._disagreement(schema_name, body)
+        # a structural violation first (RULES.md, Two kinds of rules): bytes that are not an image
+        # say more than the undocumented mime type they were declared with
+        for leaf in (leaf for e in errors for leaf in _meant_errors(e)):
+            violation = self._explain(schema_name, leaf)
+            if self.kind(violation.rule) == "structural":
+                return violation
         return self._explain(schema_name, _meant_branch(error))
 
     def assess(self, schema_name: str, body: Any) -> Assessment:
@@ -324,9 +261,10 @@ class Spec:
         errors, capped = self._errors(schema_name, body)
         if not errors:
             return Assessment(self._disagreement(schema_name, body))
-        explained = [(error, self._explain(schema_name, _meant_branch(error))) for error in errors]
-        blocking = [error for error, v in explained if self.confirmed(v.rule)]
-        warnings = tuple(v for _, v in explained if not self.confirmed(v.rule))
+        meant = [leaf for error in errors for leaf in _meant_errors(error)]
+        explained = [(error, self._explain(schema_name, error)) for error in meant]
+        blocking = [error for error, v in explained if self.blocks(v)]
+        warnings = tuple(v for _, v in explained if not self.blocks(v))
         if blocking:
             chosen = best_match(blocking)
             return Assessment(self._explain(schema_name, _meant_branch(chosen)), warnings, capped)
@@ -351,17 +289,31 @@ class Spec:
                 param,
                 f"Unknown parameter: '{name}'{for_model}; accepted: {', '.join(sorted(allowed))}",
                 rule,
-                "unknown_parameter",
             )
         if kw in ("required", "dependentRequired"):
             missing = _missing(error)
-            rule = error.schema.get("x-required-rules", {}).get(missing) or "REQUIRED-PARAMS"
+            rule = error.schema.get("x-required-rules", {}).get(missing) or self.structural_rules.get(
+                "required", "REQUIRED-PARAMS"
+            )
             param = f"{where}.{missing}" if where and missing else missing
             needed_by = re.search(r"is a dependency of '([^']+)'", error.message)
             msg = f"{missing} is required{for_model}" + (
                 f" when {needed_by.group(1)} is sent" if needed_by else ""
             )
-            return Violation(param, msg, rule, "missing_required_parameter")
+            return Violation(param, msg, rule)
+        expected = _type_error(error)
+        if expected is not None:  # structural: production's own wording (AHM-09, AHM-35)
+            schema = error.schema if isinstance(error.schema, dict) else {}
+            rule = schema.get("x-type-rule") or self.structural_rules.get("type")
+            message = schema.get("x-type-message") or (
+                f"Invalid type for '{where or 'body'}': expected {expected}, "
+                f"but got {_json_kind(error.instance)} instead."
+            )
+            return Violation(where, message, rule)
+        if kw == "format" and isinstance(error.schema, dict):
+            rule = self.structural_rules.get("formats", {}).get(error.schema.get("format"))
+            if rule is not None:
+                return Violation(where, f"{where}: {_describe(self, error)}", rule)
         rule = error.schema.get("x-rule") if isinstance(error.schema, dict) else None
         parent = error.parent
         while rule is None and parent is not None:
@@ -380,7 +332,7 @@ class Spec:
         else:
             described = _describe(self, error)
             message = f"{where}: {_short(error.instance)} is invalid: {described}" if where else described
-        return Violation(where, message, rule, "invalid_value" if kw != "type" else "invalid_type")
+        return Violation(where, message, rule)
 
 
 def _meant_branch(error: ValidationError) -> ValidationError:
@@ -392,6 +344,78 @@ def _meant_branch(error: ValidationError) -> ValidationError:
             break
         error = next(e for e in error.context if len(e.path) == deepest)
     return error
+
+
+_KINDS = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "a boolean",
+    "object": "an object",
+    "array": "an array",
+    "null": "null",
+}
+
+
+#: Python's JSON types by JSON Schema's names (bool first: it is an int to isinstance).
+_PY_TYPES = (
+    (bool, "boolean"),
+    (int, "integer"),
+    (float, "decimal"),
+    (str, "string"),
+    (dict, "object"),
+    (list, "array"),
+)
+
+
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, in production's words ("but got a string")."""
+    name = next((name for kind, name in _PY_TYPES if isinstance(value, kind)), "null")
+    return _KINDS.get(name, "a decimal")
+
+
+def _expected(types: Iterable[str], enum: list[Any] | None) -> str:
+    if enum and all(isinstance(v, str) for v in enum):
+        shown = [f"'{v}'" for v in dict.fromkeys(enum)]
+        return "one of " + (", ".join(shown[:-1]) + ", or " + shown[-1] if len(shown) > 1 else shown[0])
+    return " or ".join(_KINDS.get(t, t) for t in dict.fromkeys(types))
+
+
+def _type_error(error: ValidationError) -> str | None:
+    """What the value should have been, when the error is one of JSON type: a `type` keyword, or an
+    anyOf / oneOf whose every branch refuses the value's type. None for any other error."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "type":
+        declared = error.validator_value
+        return _expected([declared] if isinstance(declared, str) else list(declared), schema.get("enum"))
+    if error.validator not in ("anyOf", "oneOf") or not error.context:
+        return None
+    by_branch: dict[Any, list[ValidationError]] = {}
+    for sub in error.context:
+        by_branch.setdefault(sub.relative_schema_path[0], []).append(sub)
+    types: list[str] = []
+    for subs in by_branch.values():
+        refused = [e for e in subs if e.validator == "type" and not e.relative_path]
+        if not refused:
+            return None  # this branch takes the value's type: not a type error
+        for e in refused:
+            declared = e.validator_value
+            types += [declared] if isinstance(declared, str) else list(declared)
+    return _expected(types, None) if len(by_branch) == len(schema.get(error.validator, ())) else None
+
+
+def _meant_errors(error: ValidationError) -> list[ValidationError]:
+    """Every error of the branch the client meant (see _meant_branch), not only the first: a
+    reference object with a wrong `mime_type` and bytes that are not an image breaks a value rule
+    and a structural one, and the structural one must not hide behind the other."""
+    if error.validator not in ("anyOf", "oneOf") or not error.context:
+        return [error]
+    deepest = max(len(e.path) for e in error.context)
+    if deepest == 0:
+        return [error]
+    branch = next(e for e in error.context if len(e.path) == deepest).relative_schema_path[0]
+    chosen = [e for e in error.context if e.relative_schema_path[0] == branch and len(e.path) > 0]
+    return [leaf for e in chosen for leaf in _meant_errors(e)]
 
 
 def _missing(error: ValidationError) -> str | None:
@@ -432,7 +456,7 @@ def _describe(spec: Spec, error: ValidationError) -> str:
     if kw == "maxLength":
         return f"longer than {schema.get('maxLength')} characters"
     if kw == "format":
-        return f"not a valid {schema.get('format')} (must decode to a JPEG, PNG or WebP image)"
+        return "not an image: the bytes do not decode as an image file (send a whole JPEG, PNG or WebP file)"
     message: str = error.message  # jsonschema is checked without its types (see pyproject.toml)
     return message
 

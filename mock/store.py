@@ -69,9 +69,7 @@ class StoreError(ApiError):
     process): the change is undone and the client gets 503 with Retry-After."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(
-            503, message, type="server_error", code="state_file_unwritable", headers={"Retry-After": "5"}
-        )
+        super().__init__(503, message, type="server_error", headers={"Retry-After": "5"})
 
 
 #: Jobs looked at per create while the store is full: the sweep for expired jobs is spread over
@@ -109,7 +107,6 @@ class Store:
                 f"this key holds its maximum of {self.max_per_owner} jobs; delete some or wait "
                 "for downloads to expire (start the mock with a larger --max-jobs-per-key)",
                 type="rate_limit_error",
-                code="key_job_cap_reached",
                 headers={"Retry-After": "60"},
             )
         if len(self._jobs) >= self.max_jobs:
@@ -120,7 +117,6 @@ class Store:
                 f"the mock holds its maximum of {self.max_jobs} jobs; delete some or wait for "
                 "downloads to expire (start it with a larger --max-jobs)",
                 type="rate_limit_error",
-                code="job_cap_reached",
                 headers={"Retry-After": "60"},
             )
         self._place(job)

@@ -1,9 +1,10 @@
 """Spec-driven request validation: read the body, pick the variant, coerce form text, check.
 
-Creates are gated by the rules' production evidence (`components/x-rules/<id>/production/status`):
-in the default `production` mode a request that breaks only unconfirmed rules is accepted, and the
-broken rules travel back as warnings (`X-Mock-Unconfirmed-Rules`, `X-Mock-Warning`); a confirmed
-rule, a body that is not an object, or a missing or unknown model is a 400. In `documents` mode
+Creates are gated by the rules' kind and production evidence (`components/x-rules/<id>/kind` and
+`.../production/status`): in the default `production` mode a request that breaks only unconfirmed
+value rules is accepted, and the broken rules travel back as warnings (`X-Mock-Unconfirmed-Rules`,
+`X-Mock-Warning`); a structural rule (RULES.md, Two kinds of rules), a confirmed rule, a body that
+is not an object, or a missing or unknown model is a 400. In `documents` mode
 every rule of the spec is enforced (the first one broken is the 400), as the documents say.
 """
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from .bodies import read_body, summarize
 from .endpoint import Call
 from .errors import ApiError
 from .forms import coerce
@@ -22,13 +22,12 @@ _WARNING_LIMIT = 2000  # characters of X-Mock-Warning; the rule ids are in X-Moc
 
 
 def _raise(v: Violation) -> NoReturn:
-    raise ApiError(400, v.message, param=v.param, code=v.code, rule=v.rule)
+    raise ApiError(400, v.message, param=v.param, rule=v.rule)
 
 
 async def validated_body(call: Call, spec: Spec, schema_name: str) -> tuple[str, dict[str, Any]]:
     """(variant schema name, body) for a body that conforms to `schema_name`, else a 400."""
-    kind, value = await read_body(call.request, call.mock.config.max_body_bytes)
-    call.journal_body = summarize(kind, value)
+    kind, value = await call.body()
     return validate(spec, schema_name, kind, value)
 
 
@@ -39,9 +38,7 @@ def rules_mode(call: Call) -> str:
         return call.mock.config.rules
     mode = header.strip().lower()
     if mode not in RULE_MODES:
-        raise ApiError(
-            400, "X-Mock-Rules takes production or documents", param="X-Mock-Rules", code="invalid_header"
-        )
+        raise ApiError(400, "X-Mock-Rules takes production or documents", param="X-Mock-Rules")
     return mode
 
 
@@ -51,8 +48,7 @@ async def gated_body(
     """(variant, body, warnings): like `validated_body`, but in production mode the violations of
     unconfirmed rules come back as warnings instead of a 400."""
     mode = rules_mode(call)
-    kind, value = await read_body(call.request, call.mock.config.max_body_bytes)
-    call.journal_body = summarize(kind, value)
+    kind, value = await call.body()
     if mode == "documents":
         variant, body = validate(spec, schema_name, kind, value)
         return variant, body, ()

@@ -50,12 +50,13 @@ def _documents(entry: dict[str, Any]) -> str:
 
 def table(name: str) -> str:
     lines = [
-        "| rule | what | document line | production evidence | side | tested by |",
-        "|---|---|---|---|---|---|",
+        "| rule | kind | what | document line | production evidence | side | tested by |",
+        "|---|---|---|---|---|---|---|",
     ]
     for rule, entry in _registry(name).items():
         cells = [
             f"`{rule}`",
+            entry["kind"],
             entry["rule"],
             _documents(entry),
             _production(entry),
@@ -71,9 +72,10 @@ def summary() -> str:
     for name, _ in SPECS:
         rules = _registry(name).values()
         confirmed = sum(e["production"]["status"] == "confirmed" for e in rules)
+        structural = sum(e["kind"] == "structural" for e in rules)
         counts.append(
             f"{name}: {len(rules)} rules, {confirmed} confirmed by production evidence, "
-            f"{len(rules) - confirmed} unconfirmed"
+            f"{len(rules) - confirmed} unconfirmed; {structural} structural"
         )
     return "; ".join(counts) + "."
 

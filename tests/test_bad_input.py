@@ -14,10 +14,6 @@ from aihubmix_mock import create_app
 
 AUTH = {"Authorization": "Bearer sk-test"}
 JSON = {**AUTH, "Content-Type": "application/json"}
-# A reference that is not a real image (REFERENCE-FORMAT) or a prompt that is not a string
-# (SORA-PROMPT-LENGTH) breaks a rule production has not been seen to enforce: the default
-# (production) mode accepts it with a warning, documents mode rejects it.
-DOCUMENTS = {**JSON, "X-Mock-Rules": "documents"}
 
 
 def deep(n: int) -> bytes:
@@ -101,7 +97,7 @@ CASES = [
         "invalid base64 reference",
         "POST",
         "/v1/videos",
-        DOCUMENTS,
+        JSON,
         json.dumps(
             {
                 "model": "sora-2",
@@ -116,7 +112,7 @@ CASES = [
         "non-image reference",
         "POST",
         "/v1/videos",
-        DOCUMENTS,
+        JSON,
         json.dumps(
             {
                 "model": "sora-2",
@@ -130,8 +126,7 @@ CASES = [
         400,
         "input_reference",
     ),
-    # (a non-string prompt breaks SORA-PROMPT-LENGTH, unconfirmed: production mode warns, see test_evidence)
-    ("wrong type", "POST", "/v1/videos", DOCUMENTS, b'{"model":"sora-2","prompt":42}', 400, "prompt"),
+    ("wrong type", "POST", "/v1/videos", JSON, b'{"model":"sora-2","prompt":42}', 400, "prompt"),
     ("model not a string", "POST", "/v1/videos", JSON, b'{"model":["sora-2"],"prompt":"p"}', 400, "model"),
     ("huge id", "GET", "/v1/videos/" + "e" * 20_000, AUTH, None, 404, "id"),
     ("non-ascii id", "GET", "/v1/videos/%E8%A7%86%E9%A2%91", AUTH, None, 404, "id"),

@@ -23,9 +23,9 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from aihubmix_mock import create_app
-from aihubmix_mock.bodies import MAX_VALUES, parse_json
 from aihubmix_mock.errors import ApiError
 from aihubmix_mock.journal import Journal
+from aihubmix_mock.jsontext import MAX_VALUES, parse_json
 from aihubmix_mock.media import MediaCache
 from aihubmix_mock.store import SWEEP_STEP, Job, Store
 
@@ -97,15 +97,15 @@ def test_headers_beyond_the_limits_get_431():
 
 
 def test_image_cache_keeps_only_accepted_references_as_digests():
-    from aihubmix_mock import spec
+    from aihubmix_mock import images
 
-    spec._ACCEPTED._seen.clear()
+    images.ACCEPTED.clear()
     for i in range(20):  # rejected ones: never kept
-        assert not spec._b64_image(base64.b64encode(b"not an image %d" % i).decode())
-    assert not spec._ACCEPTED._seen
+        assert not images.base64_image(base64.b64encode(b"not an image %d" % i).decode())
+    assert not len(images.ACCEPTED)
     good = base64.b64encode(PNG).decode()
-    assert spec._b64_image(good) and spec._b64_image(good)
-    assert len(spec._ACCEPTED._seen) == 1 and all(len(k) == 16 for k in spec._ACCEPTED._seen)
+    assert images.base64_image(good) and images.base64_image(good)
+    assert len(images.ACCEPTED) == 1 and all(len(k) == 16 for k in images.ACCEPTED._seen)
 
 
 def test_the_prompt_cap_is_a_400_naming_the_option():

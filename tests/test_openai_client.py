@@ -8,6 +8,7 @@ import re
 
 import openai
 import pytest
+from PIL import Image
 
 from contract_tests.engine.media_check import image_format, probe_mp4
 from contract_tests.engine.seeds import FIXTURES
@@ -109,18 +110,22 @@ def test_failed_job_through_create_and_poll(client):
 
 
 def test_file_object_is_really_an_image(client):
-    # REFERENCE-FORMAT is unconfirmed in production: rejected in documents mode, warned about by default
-    with pytest.raises(openai.BadRequestError) as bad:
-        client.videos.create(
-            model="sora-2",
-            prompt="p",
-            input_reference=("x.png", io.BytesIO(b"nope"), "image/png"),
-            extra_headers={"X-Mock-Rules": "documents"},
-        )
-    assert bad.value.body["message"].startswith("input_reference")
-    assert bad.value.response.headers["x-mock-param"].startswith("input_reference")
+    # bytes that are not an image break a structural rule (REFERENCE-IS-IMAGE): refused in every mode
+    for mode in ("documents", "production"):
+        with pytest.raises(openai.BadRequestError) as bad:
+            client.videos.create(
+                model="sora-2",
+                prompt="p",
+                input_reference=("x.png", io.BytesIO(b"nope"), "image/png"),
+                extra_headers={"X-Mock-Rules": mode},
+            )
+        assert bad.value.body["message"].startswith("input_reference.data: not an image")
+        assert bad.value.response.headers["x-mock-rule"] == "REFERENCE-IS-IMAGE"
+    # a real image of a type the documents do not name (GIF) breaks only a value rule: warned about
+    gif = io.BytesIO()
+    Image.new("RGB", (2, 2)).save(gif, "GIF")
     accepted = client.videos.with_raw_response.create(
-        model="sora-2", prompt="p", input_reference=("x.png", io.BytesIO(b"nope"), "image/png")
+        model="sora-2", prompt="p", input_reference=("x.gif", io.BytesIO(gif.getvalue()), "image/gif")
     )
     assert "REFERENCE-FORMAT" in accepted.headers["x-mock-unconfirmed-rules"]
 

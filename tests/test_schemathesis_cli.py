@@ -52,3 +52,34 @@ def test_it_can_fail_a_mock_that_lets_any_key_in():
         result = run(mock.url, "--include-path", "/v1/videos", "--include-method", "GET")
     assert result.returncode != 0
     assert "API accepts invalid authentication" in result.stdout, result.stdout[-2000:]
+
+
+def _docs_gate_command() -> list[str]:
+    """The `schemathesis run` line docs/gate.md prints, split as a shell would."""
+    import re
+    import shlex
+
+    text = (ROOT / "docs" / "gate.md").read_text("utf-8")
+    lines = [line for line in re.findall(r"^\.venv/bin/schemathesis run .*$", text, re.M)]
+    assert len(lines) == 1, lines
+    return shlex.split(lines[0])
+
+
+def test_the_command_docs_gate_prints_ends_clean():
+    """Exactly the command of docs/gate.md, against the mock as `make mock MOCK_ARGS="--key sk-test"`
+    starts it (default rules: production), its URL swapped for a free loopback port."""
+    command = _docs_gate_command()
+    assert command[command.index("--url") + 1] == "http://127.0.0.1:4010"
+    with MockServer(keys=["sk-test"], job_seconds=5) as mock:
+        command[command.index("--url") + 1] = mock.url
+        command[0] = str(SCHEMATHESIS)
+        result = subprocess.run(
+            [*command, "--max-examples", "5", "--no-color"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=False,
+        )
+    assert "schemathesis.toml" in result.stdout, result.stdout[-2000:]
+    assert result.returncode == 0, result.stdout[-4000:]

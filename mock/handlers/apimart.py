@@ -33,7 +33,7 @@ async def create_generation(call: Call) -> Response:
 async def get_task(call: Call) -> Response:
     job = call.mock.store.get(call.owner, call.path("task_id"), what="task")
     if job.dialect != DIALECT:
-        raise ApiError(404, "No task found with that id", code="not_found", param="task_id")
+        raise ApiError(404, "No task found with that id", param="task_id")
     moving = job.status not in TERMINAL
     refresh(job, call.now, poll=True)
     if moving:  # a finished task does not change: nothing to write to the state file
@@ -47,7 +47,7 @@ async def task_file(request: Request) -> Response:
     job = mock.store.get_any(request.path_params["task_id"])
     try:
         if job is None or job.dialect != DIALECT:
-            raise ApiError(404, "No such file", code="not_found", param="task_id")
+            raise ApiError(404, "No such file", param="task_id")
         data = await media_of(mock, job, "video", mock.clock.now(), what="task")
         return serve_bytes(data, "video/mp4", request.headers.get("range"))
     except ApiError as exc:

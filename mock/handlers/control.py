@@ -12,9 +12,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..bodies import parse_json, read_raw
+from ..bodies import read_raw
 from ..errors import ApiError, error_response
-from ..faults import Fault, describe
+from ..faults import MAX_QUEUED, Fault, describe
+from ..jsontext import parse_json
 from ..lifecycle import advance, refresh
 from ..params import query
 from ..spec import SPEC_NAMES, get_spec, load_document
@@ -29,7 +30,7 @@ ControlHandler = Callable[[Request, MockState], Awaitable[Response]]
 
 async def _json(request: Request, schema: str, required: bool = True) -> dict[str, Any]:
     """The body, checked against `components/schemas/<schema>` of control-plane.yaml."""
-    raw = await read_raw(request, 64 * 1024)
+    raw = await read_raw(request, 64 * 1024, request.app.state.mock.config.body_timeout)
     if not raw.strip() and not required:
         return {}
     body: dict[str, Any] = parse_json(raw)  # the schema checked below requires an object
@@ -123,7 +124,7 @@ async def add_fault(request: Request, mock: MockState) -> Response:
     if kind is None:  # the schema names the faults too; a test keeps both lists equal
         raise ApiError(400, f"fault: one of {describe(mock.fault_kinds)}", param="fault")
     retry_after = body.get("retry_after", 1 if kind.status == 429 and "status" in body else None)
-    mock.faults.add(
+    queued = mock.faults.add(
         Fault(
             kind,
             int(body.get("count", 1)),
@@ -132,6 +133,14 @@ async def add_fault(request: Request, mock: MockState) -> Response:
             body.get("path_prefix"),
         )
     )
+    if not queued:
+        raise ApiError(
+            409,
+            f"{MAX_QUEUED} faults are queued already, the most the mock keeps: each API request "
+            "looks through them. Clear them with DELETE /__mock/faults (or POST /__mock/reset), or "
+            "queue one fault with a larger count",
+            param="fault",
+        )
     return JSONResponse(OK)
 
 
@@ -144,7 +153,9 @@ async def clear_faults(request: Request, mock: MockState) -> Response:
 @control
 async def journal(request: Request, mock: MockState) -> Response:
     params = query("control-plane", "/__mock/journal", "get", request)
-    entries = mock.journal.entries(params.get("method"), params.get("path_prefix"), params["limit"])
+    entries = mock.journal.entries(
+        params.get("method"), params.get("path_prefix"), params["limit"], params.get("warned")
+    )
     return JSONResponse({"data": entries})
 
 

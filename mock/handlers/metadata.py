@@ -1,6 +1,7 @@
 """The vendor's free metadata endpoints (openapi/metadata.yaml), derived from aihubmix.yaml.
 
 - `GET /api/v1/models`: the catalogue, one row per model of the spec's discriminated create body;
+- `GET /v1/models`: the OpenAI-compatible list (`{object: list, data: [{id, object: model, …}]}`);
 - `GET /call/schema/models/{model}/endpoints`: the model's `POST /v1/videos` entry, whose request
   schema is the spec's variant for that model with its `$ref`s inlined and the spec's bookkeeping
   keywords removed (the list is `x-metadata.endpoints-document.strip`).
@@ -88,6 +89,17 @@ def endpoints_document(model: str) -> dict[str, Any] | None:
     entry = _resolve_external(copy.deepcopy(doc_cfg["entry"]))
     entry["request"] = {**entry.get("request", {}), "schema": schema}
     return {**copy.deepcopy(doc_cfg["top"]), "endpoints": [entry], "model": model}
+
+
+@lru_cache(maxsize=1)
+def openai_list() -> dict[str, Any]:
+    """`GET /v1/models`: OpenAI's list shape, one row per model of the spec."""
+    cfg = _config()["openai-list"]
+    return {**cfg["envelope"], "data": [{"id": model, **cfg["row"]} for model in _models()]}
+
+
+async def list_openai_models(request: Request) -> Response:
+    return FastJSONResponse(openai_list())
 
 
 async def list_models(request: Request) -> Response:

@@ -56,7 +56,7 @@ async def list_videos(call: Call) -> Response:
             call.owner, DIALECT, params["order"], params.get("after"), params["limit"]
         )
     except ApiError:
-        raise ApiError(404, "after: no video with this id", param="after", code="not_found") from None
+        raise ApiError(404, "after: no video with this id", param="after") from None
     now = call.now
     for job in page:
         refresh(job, now)
@@ -79,7 +79,6 @@ async def delete_video(call: Call) -> Response:
         raise ApiError(
             501,
             f"{job.model}: Kling has no delete endpoint",
-            code="not_supported",
             wire_code="not_supported",
             rule="DELETE-KLING-501",
         )
@@ -111,7 +110,6 @@ async def remix_video(call: Call) -> Response:
             409,
             f"{source.model}: this model's videos cannot be remixed",
             param="video_id",
-            code="unsupported_model",
             rule="REMIX-SORA",
         )
     if source.status != "completed":
@@ -119,7 +117,6 @@ async def remix_video(call: Call) -> Response:
             409,
             f"video is {source.status}: only a completed video can be remixed",
             param="video_id",
-            code="video_not_ready",
             rule="REMIX-COMPLETED",
         )
     policy = request_policy(call)

@@ -133,19 +133,19 @@ def request_of(seen: Seen, operation: str) -> tuple[str | None, Any, list[str]]:
     if "discriminator" in schema:
         variant = generate.variants(name, body_schema).get(str(model)) if isinstance(model, str) else None
         if variant is None:
-            return (model if isinstance(model, str) else None), value, [_model_rule(schema, value)]
+            return (model if isinstance(model, str) else None), value, [_model_rule(name, schema, value)]
     if kind == "form":
         value = wire.typed(generate.schemas(name)[variant], value, lambda n: generate.resolve(name, n))
     return (model if isinstance(model, str) else None), value, broken_rules(name, variant, value, model)
 
 
-def _model_rule(schema: dict[str, Any], body: Any) -> str:
+def _model_rule(name: str, schema: dict[str, Any], body: Any) -> str:
     """The rule a request breaks when its model picks no variant: no model at all (a required
     member without its own rule), a model moved to another protocol (x-legacy-protocol-models; the
     rule id is the one x-rules gives that list), or an unknown model (the body schema's x-rule)."""
     model = body.get(schema["discriminator"]["propertyName"]) if isinstance(body, dict) else None
     if isinstance(body, dict) and model is None:
-        return "REQUIRED-PARAMS"
+        return str(_structural(name).get("required", "REQUIRED-PARAMS"))
     if isinstance(model, str) and model in schema.get("x-legacy-protocol-models", {}):
         return "MODEL-LEGACY-PROTOCOL"
     return str(schema.get("x-rule") or "model")
@@ -174,6 +174,27 @@ def _meant_branch(error: Any) -> Any:
     return error
 
 
+def _structural(name: str) -> dict[str, Any]:
+    """`components/x-structural`: the rule each structural keyword breaks (type, required, formats)."""
+    found: dict[str, Any] = generate.document(name).get("components", {}).get("x-structural") or {}
+    return found
+
+
+def _is_type_error(error: Any) -> bool:
+    """A `type` error, or an anyOf / oneOf whose every branch refuses the value's type."""
+    if error.validator == "type":
+        return True
+    if error.validator not in ("anyOf", "oneOf") or not error.context:
+        return False
+    branches: dict[Any, list[Any]] = {}
+    for sub in error.context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    every = all(
+        any(e.validator == "type" and not e.relative_path for e in subs) for subs in branches.values()
+    )
+    return every and len(branches) == len(error.schema.get(error.validator, ()))
+
+
 def _rule_of(name: str, error: Any, variant: dict[str, Any]) -> str | None:
     error = _meant_branch(error)
     node = error.schema if isinstance(error.schema, dict) else {}
@@ -184,7 +205,14 @@ def _rule_of(name: str, error: Any, variant: dict[str, Any]) -> str | None:
     if error.validator in ("required", "dependentRequired"):
         missing = re.match(r"'([^']+)' is a (?:required property|dependency of)", error.message)
         wanted = missing.group(1) if missing else ""
-        return str(node.get("x-required-rules", {}).get(wanted) or "REQUIRED-PARAMS")
+        return str(
+            node.get("x-required-rules", {}).get(wanted)
+            or _structural(name).get("required", "REQUIRED-PARAMS")
+        )
+    if _is_type_error(error):  # structural (x-structural): the value's JSON type is refused
+        return str(node.get("x-type-rule") or _structural(name).get("type") or variant.get("x-rule"))
+    if error.validator == "format" and node.get("format") in _structural(name).get("formats", {}):
+        return str(_structural(name)["formats"][node["format"]])
     if error.validator == "not" and isinstance(node.get("not"), dict) and node["not"].get("x-rule"):
         return str(node["not"]["x-rule"])
     rule = node.get("x-rule")
