@@ -16,7 +16,7 @@ MAX_RUN_SECONDS ?=
 PLAN ?=
 REPORT_DIR ?= reports
 
-.PHONY: install install-runtime test test-unit test-contract test-socket mock lint format contract free docs-snapshot bench deep drift-demo rules clean image image-test
+.PHONY: install install-runtime test test-unit test-contract test-socket mock lint format contract free docs-snapshot bench deep drift-demo rules clean image image-test proxy bench-proxy
 
 # setuptools says, for every editable install, to beware of folders named like the package: ours
 # installs as aihubmix_mock from mock/ (pyproject.toml says why), so there is none. Silenced by name.
@@ -77,7 +77,8 @@ format: install
 ##   3 incidents only (balance, throttling, outages); other codes: usage or the suite's own failure.
 ##   make itself exits 2 whenever a recipe fails (GNU make) and shows the real code as "Error N";
 ##   a CI step that branches on the code runs `python -m contract_tests` (what this calls) directly.
-##   PLAN=1 prints every call that may bill and the worst case, and makes none.
+##   PLAN=1 prints every call that may bill and the worst case, and makes none. RECORD=DIR records
+##   every exchange of the suite's client for `aihubmix-mock evidence DIR` (docs/proxy.md).
 ## make free [BASE_URL=https://aihubmix.com]: the zero-cost drift watch (catalogue, per-model schemas,
 ##   docs), no key, no billable call; report in reports/, what was fetched in reports/free/.
 ##   METADATA_URL=... / DOCS_URL=... point the metadata or the docs elsewhere (a mirror, a loopback server).
@@ -88,7 +89,7 @@ contract: install
 	@test -n "$(BASE_URL)" || (echo "make contract needs BASE_URL=... (the mock in-process: make contract BASE_URL=http://127.0.0.1:4010 after make mock)" >&2; exit 2)
 	$(PY) -m contract_tests --base-url "$(BASE_URL)" --budget $(BUDGET) --fail-on $(FAIL_ON) --report-dir "$(REPORT_DIR)" \
 		$(if $(BASELINE),--baseline "$(BASELINE)") $(if $(MAX_RUN_SECONDS),--max-run-seconds $(MAX_RUN_SECONDS)) \
-		$(if $(PLAN),--plan)
+		$(if $(PLAN),--plan) $(if $(RECORD),--record "$(RECORD)")
 
 free: install
 	$(PY) -m contract_tests free --report-dir "$(REPORT_DIR)" $(if $(BASE_URL),--base-url "$(BASE_URL)") \
@@ -131,6 +132,18 @@ image: install-runtime
 ## official Node client, the service-container recipe, testcontainers for Node). Needs Docker and npm.
 image-test: image
 	IMAGE=$(IMAGE) DOCKER_NETWORK=$(DOCKER_NETWORK) scripts/image-test.sh
+
+## make proxy UPSTREAM=https://aihubmix.com [RECORD=recordings] [PROXY_PORT=4020]: the validating,
+## recording proxy in front of a real API (docs/proxy.md); drift report in reports/proxy/.
+PROXY_PORT ?= 4020
+proxy: install
+	@test -n "$(UPSTREAM)" || (echo "make proxy needs UPSTREAM=..." >&2; exit 2)
+	$(BIN)/aihubmix-mock proxy --upstream "$(UPSTREAM)" --port $(PROXY_PORT) --report reports/proxy \
+		$(if $(RECORD),--record "$(RECORD)")
+
+## make bench-proxy: what the proxy costs (latency, throughput, a 100 MB download's memory).
+bench-proxy: install
+	$(PY) bench/proxy.py
 
 clean:
 	rm -rf $(VENV) reports .hypothesis *.egg-info .wheelhouse

@@ -11,6 +11,7 @@ in contract_tests/ speak HTTP to whatever `target` is.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -69,6 +70,13 @@ def pytest_addoption(parser):
     )
     group.addoption("--report-dir", default="reports", help="where drift.md / drift.json go")
     group.addoption(
+        "--record",
+        default=None,
+        metavar="DIR",
+        help="record the suite's own exchanges with a live target as the proxy does (docs/proxy.md), "
+        "for `aihubmix-mock evidence DIR`",
+    )
+    group.addoption(
         "--drift-report", action="store_true", help="write the drift report even without --base-url"
     )
     group.addoption(
@@ -109,6 +117,15 @@ def pytest_configure(config):
         generate.use_openapi(config.getoption("openapi_dir"))
 
 
+def _recording(opts, url: str):
+    """--record DIR: the suite's client goes through the proxy's tap (closed with the target)."""
+    if not opts.record:
+        return None
+    from contract_tests.engine.proxy.tap import Tap
+
+    return Tap(record=opts.record, report=Path(opts.record) / "report", label=url)
+
+
 @pytest.fixture(scope="session")
 def target(request) -> Target:
     opts = request.config.option
@@ -120,6 +137,7 @@ def target(request) -> Target:
             budget=opts.max_billable_jobs or 0,
             poll_interval=opts.poll_interval,
             job_timeout=opts.job_timeout,
+            transport=_recording(opts, opts.base_url),
         )
         yield tgt
         tgt.close()
@@ -141,6 +159,7 @@ def target(request) -> Target:
             poll_interval=opts.poll_interval or 5,
             job_timeout=opts.job_timeout or 600,
             label="mock over a loopback socket",
+            transport=_recording(opts, server.url),
         )
         yield tgt
         tgt.close()

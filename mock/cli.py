@@ -61,6 +61,31 @@ example: aihubmix-mock serve --port 4010 --job-seconds 0 --key sk-test
 """
 
 
+#: subcommands that judge with the contract suite's engine: dispatched to it, imported only then
+ENGINE_COMMANDS = {
+    "proxy": "forward to a real API, judge every exchange against the spec, record it (docs/proxy.md)",
+    "export-har": "write a proxy recording folder as HAR 1.2",
+    "evidence": "propose what proxy recordings show about each rule",
+}
+
+
+def _engine_command(argv: list[str]) -> int:
+    import importlib
+
+    # by name: the mock's modules never import the contract suite (nor type-check it)
+    try:
+        engine = importlib.import_module("contract_tests.engine.proxy.cli")
+    except ImportError as exc:
+        print(
+            f"aihubmix-mock: {argv[0]} needs the contract engine's dependencies ({exc.name} is missing): "
+            "pip install 'aihubmix-video-mock[proxy]', or `make install` in the repository",
+            file=sys.stderr,
+        )
+        return 2
+    result: int = engine.main(argv)
+    return result
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="aihubmix-mock",
@@ -70,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"aihubmix-mock {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    # Listed here for --help; their options live with the contract engine (`aihubmix-mock proxy -h`).
+    for name, text in ENGINE_COMMANDS.items():
+        sub.add_parser(name, help=text, add_help=False)
     serve = sub.add_parser(
         "serve",
         help="run the mock server",
@@ -343,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
     if not argv:
         parser.print_help()  # a bare `aihubmix-mock`: say what it can do
         return 0
+    if argv[0] in ENGINE_COMMANDS:  # before AIHUBMIX_MOCK_ARGS, which holds serve's options
+        return _engine_command(argv)
     try:
         argv = with_env_args(argv)
     except ValueError as exc:

@@ -27,10 +27,39 @@ from referencing.jsonschema import DRAFT202012
 
 #: the contract; CONTRACT_OPENAPI_DIR (or --openapi-dir) points the suite at another copy (the stand-in tests use one
 #: whose x-rules mark some rules confirmed)
-OPENAPI = Path(os.environ.get("CONTRACT_OPENAPI_DIR") or Path(__file__).resolve().parents[2] / "openapi")
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-PNG_B64 = base64.b64encode((FIXTURES / "reference.png").read_bytes()).decode()
-JPEG_B64 = base64.b64encode((FIXTURES / "reference.jpg").read_bytes()).decode()
+_REPO = Path(__file__).resolve().parents[2]
+
+
+def _packaged_openapi() -> Path:
+    """The spec wherever it is: the repository's openapi/, or (installed without the repository)
+    the copy packaged as `aihubmix_mock.openapi`."""
+    if (_REPO / "openapi" / "aihubmix.yaml").is_file():
+        return _REPO / "openapi"
+    from importlib.resources import files
+
+    return Path(str(files("aihubmix_mock.openapi")))
+
+
+OPENAPI = Path(os.environ.get("CONTRACT_OPENAPI_DIR") or _packaged_openapi())
+FIXTURES = _REPO / "fixtures"
+
+
+def _reference(name: str, fmt: str) -> str:
+    """A reference image as base64: the fixture, or (installed without the repository) one drawn here."""
+    path = FIXTURES / name
+    if path.is_file():
+        return base64.b64encode(path.read_bytes()).decode()
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 120, 40)).save(out, format=fmt)
+    return base64.b64encode(out.getvalue()).decode()
+
+
+PNG_B64 = _reference("reference.png", "PNG")
+JPEG_B64 = _reference("reference.jpg", "JPEG")
 FORMAT_SAMPLES = {
     "image-base64": [PNG_B64, JPEG_B64],
     "image-data-url": ["data:image/png;base64," + PNG_B64, "data:image/jpeg;base64," + JPEG_B64],

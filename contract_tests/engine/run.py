@@ -69,7 +69,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-run-seconds", type=float)
     parser.add_argument("--report-dir", default="reports")
     parser.add_argument("--plan", action="store_true", help="print what the run may bill; make no call")
-    parser.add_argument("--record", metavar="DIR", help="also record every exchange (when supported)")
+    parser.add_argument(
+        "--record",
+        metavar="DIR",
+        help="also record every exchange for `aihubmix-mock evidence DIR` (docs/proxy.md)",
+    )
     parser.add_argument(
         "pytest_args", nargs=argparse.REMAINDER, help="after --: passed to pytest as they are"
     )
@@ -97,6 +101,8 @@ def pytest_args(opts: argparse.Namespace, extra: list[str] | None = None) -> lis
         args += ["--max-run-seconds", str(opts.max_run_seconds)]
     if opts.plan:
         args += ["--plan"]
+    if opts.record:
+        args += ["--record", opts.record]
     return args + list(extra or [])
 
 

@@ -138,8 +138,12 @@ class Target:
         poll_interval: float | None,
         job_timeout: float | None,
         label: str | None = None,
+        transport: httpx.BaseTransport | None = None,
     ) -> Target:
-        client = httpx.Client(base_url=base_url.rstrip("/"), timeout=httpx.Timeout(60.0, connect=10.0))
+        """`transport`: what sends (default httpx's; --record passes the proxy's tap)."""
+        client = httpx.Client(
+            base_url=base_url.rstrip("/"), timeout=httpx.Timeout(60.0, connect=10.0), transport=transport
+        )
         return cls(
             base_url,
             client,
