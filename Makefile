@@ -60,11 +60,13 @@ mock: install-runtime
 
 LINTED := mock contract_tests tests bench conftest.py
 
-## make lint: ruff's rules, ruff's format (checked, not applied), mypy (strict on mock/).
+## make lint: ruff's rules, ruff's format (checked, not applied), mypy (strict on mock/, mypy's
+## defaults on contract_tests/).
 lint: install
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
+	$(BIN)/mypy contract_tests
 
 ## make format: apply ruff's format and its fixable rules.
 format: install

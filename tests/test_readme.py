@@ -333,14 +333,7 @@ def test_console_session_prints_what_the_page_shows(block, tmp_path, kept_report
 
 #: Pages other work in progress adds (issue 21's start paths link them already); each name here is
 #: allowed to be missing until it lands, and nothing else is.
-PAGES_IN_PROGRESS = {
-    "docs/gate.md",
-    "docs/sessions.md",
-    "docs/ci.md",
-    "docs/proxy.md",
-    "docs/drift-report.md",
-    "docs/contract-checks.md",
-}
+PAGES_IN_PROGRESS: set[str] = set()  # pages another change is still writing: their links may be missing
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 

@@ -8,7 +8,7 @@ import hashlib
 import itertools
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, MutableSequence, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -275,7 +275,7 @@ class Api:
             sent_auth,
             None,
             attempt,
-            asked=bool(faults) and (faults is True or response.status_code in faults),
+            asked=faults is True or (isinstance(faults, frozenset) and response.status_code in faults),
         )
         self.log.append(exchange)
         if not faults:
@@ -416,7 +416,7 @@ class Api:
             self.fail_on(conform.list_problems(params, response.json(), deleted))
         return response
 
-    def wait(self, video_id: str, *, history: list | None = None) -> dict[str, Any]:
+    def wait(self, video_id: str, *, history: MutableSequence[Any] | None = None) -> dict[str, Any]:
         """Poll until completed or failed; a job that never ends fails the test, it does not hang."""
         waited = 0.0
         while True:

@@ -357,9 +357,9 @@ def snapshot_command(argv: list[str] | None = None) -> int:
         lost = unanchored(page["id"], new)
         if lost:
             status = 1
-            for rule, lines in lost.items():
+            for rule, cited in lost.items():
                 print(
-                    f"  {page['id']}: rule {rule} cites {', '.join(map(str, lines))}: no snapshot line stands for it "
+                    f"  {page['id']}: rule {rule} cites {', '.join(map(str, cited))}: no snapshot line stands for it "
                     "any more; re-read the page and update its `docs` (x-rules) and RULES.md"
                 )
     return status

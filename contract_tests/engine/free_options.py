@@ -10,7 +10,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,7 +58,7 @@ def kept(request) -> Kept:
 
 
 @pytest.fixture(scope="session")
-def metadata(request, target) -> Source:
+def metadata(request, target) -> Iterator[Source]:
     """The vendor's free metadata: asked with no key, GETs only."""
     url = request.config.getoption("metadata_url")
     source = Source(url) if url else Source(target.base_url, target.client, label=target.label)
@@ -65,10 +67,10 @@ def metadata(request, target) -> Source:
 
 
 @pytest.fixture(scope="session")
-def docs(request, metadata) -> tuple[Source, str | None]:
+def docs(request, metadata) -> Iterator[tuple[Source, str | None]]:
     """(where the docs pages come from, the base URL to put their paths on; None: their own URLs)."""
     url = request.config.getoption("docs_url")
-    served = None
+    served: Any = None
     if url:
         source, base = Source(url), url
     elif is_vendor(metadata.base_url):

@@ -168,7 +168,7 @@ def _strategy(name: str, node: Any, depth: int = 0) -> st.SearchStrategy:
         if node.get("examples"):
             return st.sampled_from(node["examples"])
         if "pattern" in node:
-            return st.from_regex(node["pattern"], fullmatch=True).filter(lambda s: "\x00" not in s)
+            return st.from_regex(node["pattern"], fullmatch=True).filter(lambda s: "\x00" not in s)  # type: ignore[arg-type]
         low = node.get("minLength", 0)
         return st.text(PROMPT_ALPHABET, min_size=low, max_size=max(low, min(node.get("maxLength", 40), 40)))
     if kind == "integer":
@@ -218,7 +218,7 @@ def explicit_examples(name: str, variant: str) -> list[dict[str, Any]]:
     found += [entry.get("example") for entry in doc.get("x-known-differences", [])]
     out: list[dict[str, Any]] = []
     for body in found:
-        if isinstance(body, dict) and mapping.get(body.get("model")) == variant and body not in out:
+        if isinstance(body, dict) and mapping.get(str(body.get("model"))) == variant and body not in out:
             out.append(body)
     return out
 
@@ -261,7 +261,7 @@ def coverage(name: str, body_schema: str, variant: str) -> list[dict[str, Any]]:
             for inner, inner_sub in (
                 nested.get("properties", {}) if isinstance(nested, dict) else {}
             ).items():
-                outer = base.get(prop) if isinstance(base.get(prop), dict) else {}
+                outer: dict[str, Any] = base[prop] if isinstance(base.get(prop), dict) else {}
                 candidates += [{prop: {**outer, inner: v}} for v in listed_values(name, inner_sub)]
             for change in candidates:
                 body = {**base, **needs, disc: model, **change}

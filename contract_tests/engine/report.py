@@ -154,7 +154,12 @@ class DriftReport:
             # a row no result speaks of was not checked: its counts are all 0
             state = next((s for s in PRECEDENCE if counts.get(s)), "not checked")
             table.append(
-                {"operation": op, "model": model, "state": state, **{s: counts.get(s, 0) for s in STATES}}
+                {
+                    "operation": op,
+                    "model": model,
+                    "state": state,
+                    **{str(s): counts.get(s, 0) for s in STATES},
+                }
             )
         drifts = self._groups(by_state["drift"])
         drift_ids = sorted({r["id"] for r in by_state["drift"]})

@@ -91,7 +91,7 @@ def negative_data_rejection_but_multipart(ctx: Any, response: Any, case: Any) ->
     the mock's warned acceptances (see accepted_with_a_warning)."""
     if is_multipart_negative(case) or accepted_with_a_warning(response):
         return None
-    return negative_data_rejection(ctx, response, case)  # type: ignore[no-any-return]
+    return negative_data_rejection(ctx, response, case)
 
 
 __all__ = ["PNG", "is_multipart_negative", "not_a_server_error", "negative_data_rejection"]

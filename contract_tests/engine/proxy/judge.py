@@ -129,11 +129,12 @@ def request_of(seen: Seen, operation: str) -> tuple[str | None, Any, list[str]]:
         return None, value, []
     model = value.get("model") if isinstance(value, dict) else None
     schema = generate.schemas(name)[body_schema]
-    variant = body_schema
+    variant: str | None = body_schema
     if "discriminator" in schema:
         variant = generate.variants(name, body_schema).get(str(model)) if isinstance(model, str) else None
         if variant is None:
             return (model if isinstance(model, str) else None), value, [_model_rule(name, schema, value)]
+    assert variant is not None
     if kind == "form":
         value = wire.typed(generate.schemas(name)[variant], value, lambda n: generate.resolve(name, n))
     return (model if isinstance(model, str) else None), value, broken_rules(name, variant, value, model)

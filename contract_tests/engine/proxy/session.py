@@ -213,7 +213,9 @@ class Session:
             summary = self.summary()
             if self.report_dir is None and self._scratch is None:
                 self._scratch = Path(tempfile.mkdtemp(prefix="proxy-report-"))
-            md, _ = self.report.write(self.report_dir or self._scratch, summary)
+            directory = self.report_dir or self._scratch
+            assert directory is not None
+            md, _ = self.report.write(directory, summary)
             text = md.read_text("utf-8") + proxy_section(summary)
             md.write_text(text, "utf-8")
             return summary, text

@@ -161,7 +161,8 @@ def _form(content_type: str, data: bytes) -> dict[str, Any]:
         name = part.get_param("name", header="content-disposition")
         if not name:
             continue
-        payload = part.get_payload(decode=True) or b""
+        raw = part.get_payload(decode=True)
+        payload: bytes = raw if isinstance(raw, bytes) else b""
         if part.get_filename() is not None:
             # a file part is the `{mime_type, data}` object form of a reference (the spec's
             # SoraInputReference says so); scrub() keeps only its hash and size
