@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from .endpoint import Call
+from .call import Call
 from .errors import ApiError
 from .forms import coerce
 from .spec import Spec, Violation

@@ -5,8 +5,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..call import Call
 from ..downloads import media_of
-from ..endpoint import Call, endpoint
+from ..endpoint import endpoint
 from ..errors import ApiError
 from ..jobs import new_job
 from ..jsonresponse import FastJSONResponse

@@ -7,8 +7,9 @@ from functools import partial
 
 from starlette.responses import Response
 
+from ..call import Call
 from ..downloads import media_of
-from ..endpoint import Call, endpoint
+from ..endpoint import endpoint
 from ..errors import ApiError, not_found
 from ..job import Job
 from ..jobs import new_job, outcome_of
