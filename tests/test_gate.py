@@ -310,7 +310,7 @@ def _curl_commands() -> list[str]:
     import re
 
     text = (ROOT / "docs" / "gate.md").read_text("utf-8")
-    blocks = re.findall(r"^```sh\n(.*?)^```$", text, re.S | re.M)
+    blocks = re.findall(r"^```sh(?: not-run)?\n(.*?)^```$", text, re.S | re.M)
     commands = [
         c for block in blocks for c in block.replace("\\\n", " ").splitlines() if c.startswith("curl ")
     ]
