@@ -105,7 +105,7 @@ CASES.update(
         "failed_without_error": (LIFECYCLE_SORA, "'error' is a required property"),
         "no_request_id": (
             [f"{CT}/test_semantics.py", "-k", "test_unknown_id_is_404"],
-            "without the `x-request-id` header the spec requires on every answer (rule REQUEST-ID)",
+            "without the 'x-request-id' header the spec requires on every answer (rule REQUEST-ID)",
         ),
         "shared_job": (SORA_VALID, "two jobs never share an id"),
     }
@@ -461,7 +461,12 @@ WHOLE_SERVER_DRIFTS = {
         "operation `apimartCreateGeneration` is not served",
         "operation `apimartGetTask` is not served",
     ],
-    "static_examples": ['every refusal is the same 400 `{"error": {"message": "seconds: \'N\' is invalid'],
+    "static_examples": [
+        'every refusal is the same 400 `{"error": {"message": "seconds: \'N\' is invalid',
+        # every create answers the same static job: its id was given before, its model not asked
+        "the create of {model} was answered with id {id}, already given to an earlier job",
+        "the job says model",
+    ],
 }
 
 
@@ -490,11 +495,17 @@ def test_a_broken_server_s_report_leads_with_its_causes(name, runs):
         assert cause in first_screen, f"{cause!r} is not on the first screen:\n{first_screen}"
     causes = summary["causes"]
     assert sum(c["count"] for c in causes) == summary["counts"]["drift"]
-    true = [c for c in causes if any(t.split("`")[1] in c["title"] for t in WHOLE_SERVER_DRIFTS[name])]
+    keys = [t.split("`")[1] if "`" in t else t for t in WHOLE_SERVER_DRIFTS[name]]
+    true = [c for c in causes if any(k in c["title"] for k in keys)]
     explained = sum(c["count"] for c in true)
     assert explained >= 0.95 * summary["counts"]["drift"], [(c["title"], c["count"]) for c in causes]
     wrong = 404 if name == "two_operations" else 400
-    answers = [r["status"] for r in summary["results"] if r["state"] == "drift"]
+    # (a static server's accepted creates are its own drift too: one job, one id, for every create)
+    answers = [
+        wrong if r.get("check") in ("identity", "echo") else r["status"]
+        for r in summary["results"]
+        if r["state"] == "drift"
+    ]
     # (one drift's last exchange is the retrieve before its content answered 404: still the server's fault)
     assert sum(1 for s in answers if s == wrong) >= len(answers) - 2, "a drift that is not the server's"
     assert list(summary["counts"]) == ["conforms", "drift", "known", "incident", "not sent", "not checked"]

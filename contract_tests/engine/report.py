@@ -37,6 +37,9 @@ UNCHECKED = ("not sent", "not checked")
 PRECEDENCE = ("drift", "incident", "known", "conforms", "not sent", "not checked")
 #: causes shown on the first screen of drift.md, and in detail below it
 FIRST_SCREEN = 10
+#: checks about an answer's headers (conform.py): a 404 without its request id is the header's drift,
+#: not a route that is not served
+HEADER_CHECKS = ("request-id", "headers")
 #: statuses that say "there is no such thing here" (a route, a method, an operation)
 NOT_SERVED = (404, 405, 501)
 
@@ -269,6 +272,14 @@ def _cause_key(r: dict[str, Any]) -> tuple[Any, ...]:
     failed check where it answered 2xx but wrong."""
     ex = r.get("exchange") or {}
     status = ex.get("status")
+    body = ex.get("response")
+    api_shaped = not (isinstance(status, int) and status >= 400) or (
+        isinstance(body, dict) and isinstance(body.get("error"), dict)
+    )
+    if r.get("check") in HEADER_CHECKS and api_shaped:
+        # an answer in the API's own shape (a 404 for an unknown id is right): what is missing is
+        # in its headers. A foreign answer (a framework's {"detail": "Not Found"}) stays the cause.
+        return ("check", r["operation"], r["rule"] or r["check"] or "", _normalise(r["message"] or ""))
     if isinstance(status, int) and status >= 400:
         text = _answer_text(ex)
         sent = (ex.get("request") or {}).get("model") if isinstance(ex.get("request"), dict) else None
