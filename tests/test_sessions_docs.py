@@ -23,7 +23,7 @@ from .test_cli import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = (ROOT / "docs" / "sessions.md").read_text(encoding="utf-8")
-SH = re.findall(r"^```sh runnable\n(.*?)^```$", DOC, re.S | re.M)
+SH = re.findall(r"^```sh not-run\n(.*?)^```$", DOC, re.S | re.M)  # run here, as a whole, not by test_readme
 PYTHON = re.findall(r"^```python(?: not-run)?\n(.*?)^```$", DOC, re.S | re.M)
 NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
 
