@@ -14,7 +14,7 @@ ORDER = {"queued": 0, "in_progress": 1, "completed": 2, "failed": 2}
 VARIANT_MODELS: dict[str, str] = {}
 for _model, _variant in generate.variants("aihubmix", "CreateVideoRequest").items():
     VARIANT_MODELS.setdefault(_variant, _model)
-SORA = set(generate.schemas("aihubmix")["SoraModel"]["enum"])
+SORA = generate.sora_models()
 
 
 def check_history(history: list[dict], model: str) -> None:

@@ -12,7 +12,7 @@ from .engine.wording import named_fields, names_field
 
 CREATE_VARIANTS = sorted(set(generate.variants("aihubmix", "CreateVideoRequest").values()))
 APIMART_VARIANTS = sorted(set(generate.variants("apimart", "GenerationRequest").values()))
-SORA_MODELS = set(generate.schemas("aihubmix")["SoraModel"]["enum"])
+SORA_MODELS = generate.sora_models()
 
 
 def assert_rejected(response, param: str | None, *, why: str) -> None:

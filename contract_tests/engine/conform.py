@@ -156,7 +156,7 @@ def shape_of(model: Any) -> str:
     the spec does not list is judged as the spec's `Video` does (Sora models Sora-shaped)."""
     shape = extension(model, "x-response-shape")
     if shape is None:
-        sora = set(generate.schemas("aihubmix")["SoraModel"]["enum"])
+        sora = generate.sora_models()
         return "SoraVideo" if model in sora else "GatewayVideo"
     ref = generate.document("aihubmix")["components"]["x-response-shapes"][shape]["$ref"]
     return str(ref).rsplit("/", 1)[-1]

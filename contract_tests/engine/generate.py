@@ -72,7 +72,7 @@ def use_openapi(directory: str | Path) -> None:
     confirmed). The suite's --openapi-dir."""
     global OPENAPI
     OPENAPI = Path(directory)
-    for cached in (document, validator):
+    for cached in (document, validator, sora_models):
         cached.cache_clear()
     from . import evidence
 
@@ -83,6 +83,12 @@ def use_openapi(directory: str | Path) -> None:
 @cache
 def document(name: str) -> dict[str, Any]:
     return yaml.safe_load((OPENAPI / f"{name}.yaml").read_text("utf-8"))
+
+
+@cache
+def sora_models() -> frozenset[str]:
+    """The models that answer the OpenAI video object (the spec's SoraModel enum), read once."""
+    return frozenset(schemas("aihubmix")["SoraModel"]["enum"])
 
 
 def schemas(name: str) -> dict[str, Any]:
