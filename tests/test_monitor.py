@@ -134,8 +134,9 @@ def test_a_dirty_mock_conforms_at_a_small_budget_twice(dirty_mock, tmp_path, bud
 
 
 def test_a_dirty_mock_conforms_with_every_check_paid_for(dirty_mock, tmp_path):
-    run = monitor(dirty_mock, tmp_path, "--budget", "1000")
-    assert_clean(run, "budget 1000")
+    run = monitor(dirty_mock, tmp_path, "--budget", "100000")
+    assert_clean(run, "budget 100000")
+    assert run.summary["counts"]["not sent"] == 0, "every check was paid for"
     assert run.summary["counts"]["conforms"] > 200
     assert run.summary["billable_jobs"]["created"] > 20
     assert run.summary["billable_jobs"]["over_declared"] == {}, "a test bills more than its marker declares"
@@ -157,7 +158,7 @@ def test_a_flaky_network_is_retried_not_drift(dirty_mock, tmp_path):
     proxy = FlakyProxy(dirty_mock)
     server = RunningMock(proxy).start()
     try:
-        run = monitor(server.url, tmp_path, "--budget", "1000")
+        run = monitor(server.url, tmp_path, "--budget", "100000")
     finally:
         server.stop()
     assert proxy.answered_503 >= 5, f"too few faults met: {proxy.reads} reads"

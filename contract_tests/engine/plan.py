@@ -117,6 +117,11 @@ def order(items: list, ctx: dict[str, Any]) -> None:
     items.sort(key=lambda item: rank(item, ctx))
 
 
+def stateful_jobs(examples: int) -> int:
+    """The most jobs the stateful run creates: its examples times its steps (each may create one)."""
+    return (200 if examples > 12 else 25) * 6
+
+
 def context(config) -> dict[str, Any]:
     """What the price functions read: the profile's examples and the budget."""
     live = bool(config.getoption("base_url", None))
@@ -129,7 +134,9 @@ def context(config) -> dict[str, Any]:
         "examples": examples,
         "lifecycle_examples": 12 if examples > 12 else 2,
         "schemathesis_positive": budget is None or budget >= 50,
-        "stateful": 0 if (budget is not None and budget < 30) else (200 if examples > 12 else 25) * 6,
+        "stateful": 0
+        if (budget is not None and budget < stateful_jobs(examples))
+        else stateful_jobs(examples),
     }
 
 
