@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.servers import free_port, wait_for
 
 pytest_plugins = ["pytester"]
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(url: str, path: str = "/__mock/health") -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + path, timeout=2).status_code < 500:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not start")
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +21,7 @@ def standins():
 
     def start(name: str) -> str:
         if name not in running:
-            port = _port()
+            port = free_port()
             process = subprocess.Popen(
                 [sys.executable, "-m", "tests.drift_standins", name, "--port", str(port)],
                 cwd=ROOT,
@@ -47,7 +29,7 @@ def standins():
                 stderr=subprocess.DEVNULL,
             )
             running[name] = (process, f"http://127.0.0.1:{port}")
-            _wait(running[name][1])
+            wait_for(running[name][1])
         return running[name][1]
 
     yield start

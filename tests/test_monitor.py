@@ -12,15 +12,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 import yaml
+
+from tests.servers import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -29,25 +29,8 @@ KEY_2 = "sk-monitor-SECRET-e5f6a7b8"
 SORA = {"model": "sora-2", "prompt": "already here", "seconds": "4"}
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(url: str, path: str = "/__mock/health") -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + path, timeout=2).status_code < 500:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not start")
-
-
 def _serve(args: list[str]) -> tuple[subprocess.Popen, str]:
-    port = _port()
+    port = free_port()
     process = subprocess.Popen(
         [*args, "--port", str(port)],
         cwd=ROOT,
@@ -56,7 +39,7 @@ def _serve(args: list[str]) -> tuple[subprocess.Popen, str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait(url)
+        wait_for(url)
     except AssertionError:
         process.kill()
         raise
