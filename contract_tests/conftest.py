@@ -15,7 +15,7 @@ from .engine import plan
 from .engine.api import Api
 from .engine.classify import Outcome, classify
 from .engine.exchanges import CURRENT as _CURRENT
-from .engine.outcomes import Incident, Known, NotChecked, NotSent, not_checked
+from .engine.outcomes import Declared, Incident, Known, NotChecked, not_checked
 from .engine.report import EXIT_DRIFT, EXIT_INCIDENT, EXIT_OK, DriftReport
 from .engine.secrets import redact, redact_value
 from .engine.target import Target
@@ -281,15 +281,12 @@ def _redact_report(report, keys: list[str | None]) -> None:
     report.sections = [(title, redact(body, keys)) for title, body in report.sections]
 
 
-_DECLARED = {Known: "known", Incident: "incident", NotChecked: "not checked", NotSent: "not sent"}
-
-
 def _outcome(item, report, exc: BaseException | None, pairs: list[tuple[dict, Api | None]]) -> Outcome:
     """What pytest and the suite's clients saw of one result, for classify."""
     failing, client = pairs[-1] if pairs else (None, None)
     first = pairs[0][0] if pairs else None
     marker = item.get_closest_marker("contract")
-    declared = next((state for kind, state in _DECLARED.items() if isinstance(exc, kind)), None)
+    declared = exc.state if isinstance(exc, Declared) else None
     # the exchange a result is about: the failing one; for a pass or a skip, the first
     subject = failing if report.failed or declared == "incident" else first
     if declared == "incident" and getattr(exc, "exchange", None):

@@ -25,8 +25,32 @@ from typing import Any, NoReturn
 from _pytest.outcomes import Skipped  # pytest.skip.Exception, by its name (mypy cannot follow the alias)
 
 
-class Known(Skipped):
+class Declared(Skipped):
+    """A state a test declares by raising: what happened (`reason`), and where when no exchange
+    shows it (`operation`, `model`) or which rule it is about. `state` is its spelling in
+    classify.STATES; pytest shows it as a skip whose text starts with it."""
+
+    state: str = ""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        operation: str | None = None,
+        model: str | None = None,
+        rule: str | None = None,
+    ) -> None:
+        super().__init__(f"{self.state}: {reason}", allow_module_level=False)
+        self.reason = reason
+        self.operation = operation
+        self.model = model
+        self.rule = rule
+
+
+class Known(Declared):
     """A recorded difference or an unconfirmed rule: shown as `known`, does not fail the run."""
+
+    state = "known"
 
     def __init__(
         self,
@@ -38,17 +62,15 @@ class Known(Skipped):
         operation: str | None = None,
         model: str | None = None,
     ) -> None:
-        super().__init__(f"known: {reason}", allow_module_level=False)
-        self.reason = reason
-        self.operation = operation
-        self.model = model
-        self.rule = rule
+        super().__init__(reason, operation=operation, model=model, rule=rule)
         self.difference = difference
         self.evidence = evidence or []
 
 
-class Incident(Skipped):
+class Incident(Declared):
     """The run could not check (outage, throttling, balance, own key rejected, transport error)."""
+
+    state = "incident"
 
     def __init__(
         self,
@@ -58,34 +80,20 @@ class Incident(Skipped):
         operation: str | None = None,
         model: str | None = None,
     ) -> None:
-        super().__init__(f"incident: {reason}", allow_module_level=False)
-        self.reason = reason
+        super().__init__(reason, operation=operation, model=model)
         self.exchange = exchange
-        self.operation = operation
-        self.model = model
 
 
-class NotChecked(Skipped):
-    """Budget, or a target that cannot do this (no control plane, no second key)."""
+class NotChecked(Declared):
+    """A target that cannot do this (no control plane, no second key), or the time limit."""
 
-    def __init__(self, reason: str, *, operation: str | None = None, model: str | None = None) -> None:
-        super().__init__(f"not checked: {reason}", allow_module_level=False)
-        self.reason = reason
-        self.operation = operation
-        self.model = model
+    state = "not checked"
 
 
-class NotSent(Skipped):
+class NotSent(Declared):
     """Nothing was sent: the budget is spent or the run has no API key."""
 
-    def __init__(
-        self, reason: str, *, operation: str | None = None, model: str | None = None, rule: str | None = None
-    ) -> None:
-        super().__init__(f"not sent: {reason}", allow_module_level=False)
-        self.reason = reason
-        self.operation = operation
-        self.model = model
-        self.rule = rule
+    state = "not sent"
 
 
 def known(
